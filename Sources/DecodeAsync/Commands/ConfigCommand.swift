@@ -1,0 +1,29 @@
+import ArgumentParser
+
+/// `decode-async config [service...]`: prints the effective configuration, secrets masked.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the effective configuration (secrets masked) and any problem with it."
+    )
+
+    @Argument(help: "Services whose settings to show: notifications, email, sync (default: all).")
+    var services: [ServiceName] = []
+
+    func run() async throws {
+        let selected = Set(self.services.isEmpty ? ServiceName.allCases : self.services)
+        var settings = SettingsReader(reader: try await ConfigurationSource.reader())
+        _ = DecodeAsyncConfiguration.read(&settings, services: selected)
+        let width = settings.entries.map(\.variable.count).max() ?? 0
+        for entry in settings.entries {
+            let padding = String(repeating: " ", count: width - entry.variable.count)
+            print("\(entry.variable)\(padding) = \(entry.shownValue)  (\(entry.source.rawValue))")
+        }
+        guard settings.errors.isEmpty else {
+            for error in settings.errors {
+                printError("error: \(error)")
+            }
+            throw ExitCode(78)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+
+/// `decode-async serve [service...]`: runs the chosen services (all by default) in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run services: notifications, email, sync (default: all of them, in one process)."
+    )
+
+    @Argument(help: "Services to run: notifications, email, sync (default: all).")
+    var services: [ServiceName] = []
+
+    func run() async throws {
+        let selected = Set(self.services.isEmpty ? ServiceName.allCases : self.services)
+        let configuration: DecodeAsyncConfiguration
+        do {
+            configuration = try DecodeAsyncConfiguration.load(
+                from: try await ConfigurationSource.reader(),
+                services: selected
+            )
+        } catch let error as ConfigurationErrors {
+            for line in error.errors {
+                printError("decode-async: configuration: \(line)")
+            }
+            throw ExitCode(78)
+        }
+        try await Runtime(configuration: configuration, services: selected).run()
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    var standardError = StandardError()
+    print(line, to: &standardError)
+}
+
+private struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}

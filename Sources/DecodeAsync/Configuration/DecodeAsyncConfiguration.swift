@@ -1,0 +1,74 @@
+import Configuration
+import Logging
+import Observability
+
+/// The whole effective configuration of one `decode-async` process, read from environment variables
+/// (and `.env`) with the names and defaults of COMPAT.md section 1.
+struct DecodeAsyncConfiguration {
+    var shared: SharedConfiguration
+    var notifications: NotificationConfiguration?
+    var email: EmailConfiguration?
+    var sync: SyncConfiguration?
+
+    /// Reads the settings of `services`; settings of services not run are not read, so a process
+    /// running only the email worker does not need `NEO4J_URI`.
+    ///
+    /// - Throws: ``ConfigurationErrors`` listing every missing or malformed variable.
+    static func load(
+        from reader: ConfigReader,
+        services: Set<ServiceName>
+    ) throws(ConfigurationErrors) -> DecodeAsyncConfiguration {
+        var settings = SettingsReader(reader: reader)
+        let configuration = Self.read(&settings, services: services)
+        guard settings.errors.isEmpty else {
+            throw ConfigurationErrors(errors: settings.errors)
+        }
+        return configuration
+    }
+
+    /// Reads every setting, collecting problems and effective values in `settings`.
+    static func read(_ settings: inout SettingsReader, services: Set<ServiceName>) -> DecodeAsyncConfiguration {
+        DecodeAsyncConfiguration(
+            shared: SharedConfiguration(&settings),
+            notifications: services.contains(.notifications) ? NotificationConfiguration(&settings) : nil,
+            email: services.contains(.email) ? EmailConfiguration(&settings) : nil,
+            sync: services.contains(.sync) ? SyncConfiguration(&settings) : nil
+        )
+    }
+}
+
+/// Settings every service shares: the broker, logging and metrics.
+struct SharedConfiguration {
+    var rabbitmqURI: String
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+    var metrics: MetricsConfiguration
+
+    init(_ settings: inout SettingsReader) {
+        self.rabbitmqURI =
+            settings.uri("RABBITMQ_URI", default: "amqp://localhost:5672", schemes: ["amqp", "amqps"])
+            ?? "amqp://localhost:5672"
+        self.logLevel = settings.choice("LOG_LEVEL", default: Logger.Level.info)
+        self.logFormat = settings.choice("LOG_FORMAT", default: LogFormat.logfmt)
+        self.metrics = MetricsConfiguration(&settings)
+    }
+}
+
+/// DogStatsD and tagging, as hot-shots reads them in the original.
+struct MetricsConfiguration {
+    var service: String
+    var env: String
+    var version: String?
+    var agentHost: String
+    var agentPort: Int
+    var prefix: String
+
+    init(_ settings: inout SettingsReader) {
+        self.service = settings.string("DD_SERVICE", default: "unknown-service") ?? "unknown-service"
+        self.env = settings.string("DD_ENV", default: "production") ?? "production"
+        self.version = settings.string("DD_VERSION")
+        self.agentHost = settings.string("DD_AGENT_HOST", default: "localhost") ?? "localhost"
+        self.agentPort = settings.port("DD_DOGSTATSD_PORT", default: 8125)
+        self.prefix = settings.string("DD_METRICS_PREFIX", default: "") ?? ""
+    }
+}

@@ -1,0 +1,101 @@
+/// Where a service's HTTP server (health, metrics and, for notifications, REST and Socket.IO) listens.
+struct HTTPBinding: Equatable {
+    var host: String
+    var port: Int
+}
+
+/// The notification service (COMPAT.md 1.2).
+struct NotificationConfiguration {
+    var http: HTTPBinding
+    var mongoURI: String
+    var mongoDatabase: String?
+    var redisURI: String
+    var jwtSecret: String
+    var jwtIssuer: String
+    var jwtAudience: String
+    var authServiceURL: String?
+    var frontendURL: String
+
+    init(_ settings: inout SettingsReader) {
+        self.http = HTTPBinding(
+            host: settings.string("NOTIFICATION_HOST", default: "0.0.0.0") ?? "0.0.0.0",
+            port: settings.port("NOTIFICATION_PORT", default: 4005)
+        )
+        self.mongoURI = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"], required: true) ?? ""
+        self.mongoDatabase = settings.string("MONGO_DB_NAME")
+        self.redisURI = Self.redisURI(&settings)
+        self.jwtSecret = settings.string("JWT_ACCESS_TOKEN_SECRET", secret: true) ?? ""
+        self.jwtIssuer = settings.string("JWT_ISSUER", default: "decode-auth-service") ?? "decode-auth-service"
+        self.jwtAudience = settings.string("JWT_AUDIENCE", default: "decode-frontend") ?? "decode-frontend"
+        self.authServiceURL = settings.uri("AUTH_SERVICE_URL", schemes: ["http", "https"])
+        self.frontendURL = settings.string("FRONTEND_URL", default: "*") ?? "*"
+    }
+
+    /// `REDIS_URI` wins; without it the gateway's `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`/`REDIS_DB`
+    /// fallback is honoured, then `redis://localhost:6379`.
+    private static func redisURI(_ settings: inout SettingsReader) -> String {
+        if let uri = settings.uri("REDIS_URI", schemes: ["redis", "rediss"]) {
+            return uri
+        }
+        let host = settings.string("REDIS_HOST", default: "localhost") ?? "localhost"
+        let port = settings.port("REDIS_PORT", default: 6379)
+        let password = settings.string("REDIS_PASSWORD", secret: true)
+        let database = settings.int("REDIS_DB", default: 0, range: 0...65535, expected: "a database number")
+        let auth = password.map { ":\($0)@" } ?? ""
+        return "redis://\(auth)\(host):\(port)/\(database)"
+    }
+}
+
+/// The email worker (COMPAT.md 1.3).
+struct EmailConfiguration {
+    var http: HTTPBinding
+    var smtpHost: String
+    var smtpPort: Int
+    var smtpUser: String
+    var smtpPassword: String
+    var smtpFrom: String
+    var smtpSecure: Bool
+    var smtpRequireTLS: Bool
+    var smtpTLSVerify: Bool
+
+    init(_ settings: inout SettingsReader) {
+        self.http = HTTPBinding(
+            host: settings.string("EMAIL_WORKER_HOST", default: "0.0.0.0") ?? "0.0.0.0",
+            port: settings.port("EMAIL_WORKER_PORT", default: 4003)
+        )
+        self.smtpHost = settings.string("SMTP_HOST", default: "smtp.gmail.com") ?? "smtp.gmail.com"
+        self.smtpPort = settings.port("SMTP_PORT", default: 587)
+        self.smtpUser = settings.string("SMTP_USER", default: "") ?? ""
+        self.smtpPassword = settings.string("SMTP_PASS", default: "", secret: true) ?? ""
+        self.smtpFrom = settings.string("SMTP_FROM") ?? self.smtpUser
+        self.smtpSecure = settings.bool("SMTP_SECURE", default: self.smtpPort == 465)
+        self.smtpRequireTLS = settings.bool("SMTP_REQUIRE_TLS", default: true)
+        self.smtpTLSVerify = settings.bool("SMTP_TLS_VERIFY", default: true)
+    }
+}
+
+/// The graph sync (COMPAT.md 1.4).
+struct SyncConfiguration {
+    static let neo4jSchemes = ["bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"]
+
+    var http: HTTPBinding
+    var neo4jURI: String
+    var neo4jUser: String
+    var neo4jPassword: String
+    var neo4jDatabase: String?
+    var mongoURI: String?
+    var mongoDatabase: String?
+
+    init(_ settings: inout SettingsReader) {
+        self.http = HTTPBinding(
+            host: settings.string("NEO4JDB_SYNC_HOST", default: "0.0.0.0") ?? "0.0.0.0",
+            port: settings.port("NEO4JDB_SYNC_PORT", default: 4006)
+        )
+        self.neo4jURI = settings.uri("NEO4J_URI", schemes: Self.neo4jSchemes, required: true) ?? ""
+        self.neo4jUser = settings.requiredString("NEO4J_USER", expected: "the Neo4j user name")
+        self.neo4jPassword = settings.requiredString("NEO4J_PASSWORD", secret: true, expected: "the Neo4j password")
+        self.neo4jDatabase = settings.string("NEO4J_DATABASE")
+        self.mongoURI = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"])
+        self.mongoDatabase = settings.string("MONGO_DB_NAME")
+    }
+}

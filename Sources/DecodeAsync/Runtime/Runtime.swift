@@ -1,0 +1,78 @@
+import Hummingbird
+import Logging
+import Metrics
+import Observability
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// Wires logging, metrics and the chosen services into one `ServiceGroup` and runs it until SIGTERM
+/// or SIGINT, then shuts down in reverse order (the metrics sender last, so final metrics leave).
+struct Runtime {
+    static let version = "0.1.0"
+
+    var configuration: DecodeAsyncConfiguration
+    var services: Set<ServiceName>
+
+    func run() async throws {
+        let shared = self.configuration.shared
+        LoggingBootstrap.bootstrap(format: shared.logFormat, level: shared.logLevel)
+        let logger = Logger(label: "decode-async")
+
+        let dogStatsD = DogStatsDClient(
+            configuration: .init(host: shared.metrics.agentHost, port: shared.metrics.agentPort),
+            logger: Logger(label: "decode-async.dogstatsd")
+        )
+        let registry = PrometheusCollectorRegistry()
+        let globalTags = MetricsBootstrap.globalTags(
+            service: shared.metrics.service,
+            env: shared.metrics.env,
+            version: shared.metrics.version
+        )
+        MetricsBootstrap.bootstrap(
+            MetricsBootstrap.makeFactory(
+                dogStatsD: dogStatsD,
+                prefix: shared.metrics.prefix,
+                globalTags: globalTags,
+                prometheus: registry
+            )
+        )
+
+        var groupServices: [any Service] = [dogStatsD]
+        for name in ServiceName.allCases where self.services.contains(name) {
+            guard let binding = self.binding(of: name) else { continue }
+            var checks: [ReadinessCheck] = []
+            if let pending = name.pendingFlow {
+                logger.warning(
+                    "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"
+                )
+                checks.append(
+                    ReadinessCheck(name: "flow") {
+                        throw ReadinessFailure("the \(pending.what) is not built yet (issue #\(pending.issue))")
+                    }
+                )
+            }
+            let host = ServiceHost(
+                name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
+            groupServices.append(host.makeApplication(logger: logger))
+            Counter(label: "metrics.service.initialized", dimensions: [("component", name.displayName)]).increment()
+        }
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: groupServices,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    private func binding(of name: ServiceName) -> HTTPBinding? {
+        switch name {
+        case .notifications: self.configuration.notifications?.http
+        case .email: self.configuration.email?.http
+        case .sync: self.configuration.sync?.http
+        }
+    }
+}

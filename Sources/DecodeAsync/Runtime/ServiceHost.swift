@@ -1,0 +1,52 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Observability
+import Prometheus
+
+/// One service's HTTP server: `/health`, `/ready` and `/metrics` on the service's own port, plus the
+/// service's own routes once its flow exists.
+struct ServiceHost {
+    var name: ServiceName
+    var binding: HTTPBinding
+    var checks: [ReadinessCheck]
+    var registry: PrometheusCollectorRegistry
+    var version: String
+
+    /// The Hummingbird application serving this host, as a `Service` for the process's group.
+    func makeApplication(logger: Logger) -> some ApplicationProtocol {
+        let router = Router()
+        HealthEndpoints(
+            service: self.name.displayName, version: self.version, checks: self.checks, registry: self.registry
+        )
+        .register(on: router)
+        let name = self.name
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(self.binding.host, port: self.binding.port),
+                serverName: "decode-async/\(name.displayName)"
+            ),
+            onServerRunning: { channel in
+                let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+                logger.info(
+                    "\(name.displayName) listening: /health, /ready, /metrics",
+                    metadata: ["service": "\(name.displayName)", "address": "http://\(address)"]
+                )
+            },
+            logger: logger
+        )
+    }
+}
+
+extension ServiceName {
+    /// The issue that builds this service's message flow; until it lands the service only answers
+    /// health, readiness and metrics, and `/ready` says the flow is missing.
+    var pendingFlow: (issue: Int, what: String)? {
+        switch self {
+        case .notifications: (6, "notification delivery flow")
+        case .email: (7, "email processing flow")
+        case .sync: (8, "MongoDB to Neo4j sync flow")
+        }
+    }
+}

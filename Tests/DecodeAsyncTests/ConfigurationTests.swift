@@ -1,0 +1,188 @@
+import Configuration
+import Foundation
+import Logging
+import Observability
+import Testing
+
+@testable import DecodeAsync
+
+@Suite("Configuration from environment variables")
+struct ConfigurationTests {
+    static let complete: [String: String] = [
+        "MONGO_URI": "mongodb://127.0.0.1:27017",
+        "NEO4J_URI": "bolt://127.0.0.1:7687",
+        "NEO4J_USER": "root",
+        "NEO4J_PASSWORD": "s3cret-graph",
+    ]
+
+    func load(
+        _ environment: [String: String],
+        services: Set<ServiceName> = Set(ServiceName.allCases)
+    ) throws(ConfigurationErrors) -> DecodeAsyncConfiguration {
+        let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
+        return try DecodeAsyncConfiguration.load(from: reader, services: services)
+    }
+
+    func errors(_ environment: [String: String], services: Set<ServiceName> = Set(ServiceName.allCases)) -> [String] {
+        do {
+            _ = try self.load(environment, services: services)
+            return []
+        } catch {
+            return error.errors.map(\.description)
+        }
+    }
+
+    @Test func defaultsFollowTheOriginal() throws {
+        let configuration = try self.load(Self.complete)
+        #expect(configuration.shared.rabbitmqURI == "amqp://localhost:5672")
+        #expect(configuration.shared.metrics.service == "unknown-service")
+        #expect(configuration.shared.metrics.env == "production")
+        #expect(configuration.shared.metrics.agentHost == "localhost")
+        #expect(configuration.shared.metrics.agentPort == 8125)
+        #expect(configuration.shared.metrics.version == nil)
+        #expect(configuration.shared.logLevel == .info)
+        #expect(configuration.shared.logFormat == .logfmt)
+        let notifications = try #require(configuration.notifications)
+        #expect(notifications.http == HTTPBinding(host: "0.0.0.0", port: 4005))
+        #expect(notifications.redisURI == "redis://localhost:6379/0")
+        #expect(notifications.jwtIssuer == "decode-auth-service")
+        #expect(notifications.jwtAudience == "decode-frontend")
+        #expect(notifications.frontendURL == "*")
+        #expect(notifications.jwtSecret == "")
+        let email = try #require(configuration.email)
+        #expect(email.http.port == 4003)
+        #expect(email.smtpHost == "smtp.gmail.com")
+        #expect(email.smtpPort == 587)
+        #expect(email.smtpSecure == false)
+        #expect(email.smtpRequireTLS == true)
+        #expect(email.smtpTLSVerify == true)
+        let sync = try #require(configuration.sync)
+        #expect(sync.http.port == 4006)
+        #expect(sync.neo4jDatabase == nil)
+    }
+
+    @Test func missingRequiredValuesAreEachNamed() {
+        let errors = self.errors([:])
+        #expect(
+            errors == [
+                "MONGO_URI is missing: expected a URI starting with mongodb://, mongodb+srv://",
+                "NEO4J_URI is missing: expected a URI starting with bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s://, neo4j+ssc://",
+                "NEO4J_USER is missing: expected the Neo4j user name",
+                "NEO4J_PASSWORD is missing: expected the Neo4j password",
+            ]
+        )
+    }
+
+    @Test func onlyTheChosenServicesSettingsAreRequired() throws {
+        let configuration = try self.load([:], services: [.email])
+        #expect(configuration.email != nil)
+        #expect(configuration.notifications == nil)
+        #expect(configuration.sync == nil)
+    }
+
+    @Test func malformedValuesNameVariableValueAndExpectation() {
+        var environment = Self.complete
+        environment["SMTP_PORT"] = "70000"
+        environment["NOTIFICATION_PORT"] = "http"
+        environment["SMTP_REQUIRE_TLS"] = "sometimes"
+        environment["LOG_LEVEL"] = "loud"
+        environment["RABBITMQ_URI"] = "http://guest:hunter2@rabbit:5672"
+        let errors = self.errors(environment)
+        #expect(errors.contains(#"SMTP_PORT="70000" is invalid: expected a port number from 1 to 65535"#))
+        #expect(errors.contains(#"NOTIFICATION_PORT="http" is invalid: expected a port number from 1 to 65535"#))
+        #expect(errors.contains(#"SMTP_REQUIRE_TLS="sometimes" is invalid: expected true or false"#))
+        #expect(
+            errors.contains(
+                #"LOG_LEVEL="loud" is invalid: expected one of trace, debug, info, notice, warning, error, critical"#
+            )
+        )
+        #expect(
+            errors.contains(
+                #"RABBITMQ_URI="http://guest:***@rabbit:5672" is invalid: expected a URI starting with amqp://, amqps://"#
+            )
+        )
+        #expect(!errors.joined().contains("hunter2"))
+    }
+
+    @Test func uriValidation() {
+        let mongo = ["mongodb", "mongodb+srv"]
+        #expect(SettingsReader.isValidURI("mongodb://u:p@a:27017,b:27018/db?replicaSet=rs0", schemes: mongo))
+        #expect(SettingsReader.isValidURI("mongodb+srv://cluster0.example.net/", schemes: mongo))
+        #expect(!SettingsReader.isValidURI("mongodb://", schemes: mongo))
+        #expect(!SettingsReader.isValidURI("mongodb://a:99999", schemes: mongo))
+        #expect(!SettingsReader.isValidURI("mongo://a", schemes: mongo))
+        #expect(!SettingsReader.isValidURI("mongodb://a b", schemes: mongo))
+        #expect(SettingsReader.isValidURI("amqps://[::1]:5671/vhost", schemes: ["amqp", "amqps"]))
+    }
+
+    @Test func smtpDefaultsDependOnPortAndUser() throws {
+        var environment = Self.complete
+        environment["SMTP_PORT"] = "465"
+        environment["SMTP_USER"] = "noreply@decode.example"
+        let email = try #require(try self.load(environment).email)
+        #expect(email.smtpSecure == true)
+        #expect(email.smtpFrom == "noreply@decode.example")
+        environment["SMTP_FROM"] = "Decode <hello@decode.example>"
+        environment["SMTP_SECURE"] = "false"
+        let overridden = try #require(try self.load(environment).email)
+        #expect(overridden.smtpFrom == "Decode <hello@decode.example>")
+        #expect(overridden.smtpSecure == false)
+    }
+
+    @Test func redisURIWinsOverTheGatewayFallback() throws {
+        var environment = Self.complete
+        environment["REDIS_HOST"] = "cache"
+        environment["REDIS_PORT"] = "6380"
+        environment["REDIS_PASSWORD"] = "pw"
+        environment["REDIS_DB"] = "2"
+        #expect(try self.load(environment).notifications?.redisURI == "redis://:pw@cache:6380/2")
+        environment["REDIS_URI"] = "redis://presence:6379"
+        #expect(try self.load(environment).notifications?.redisURI == "redis://presence:6379")
+    }
+
+    @Test func effectiveValuesMaskSecrets() {
+        var environment = Self.complete
+        environment["JWT_ACCESS_TOKEN_SECRET"] = "jwt-signing-key"
+        environment["RABBITMQ_URI"] = "amqp://decode:broker-pw@rabbit:5672/prod"
+        environment["SMTP_PASS"] = "smtp-pw"
+        var settings = SettingsReader(
+            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
+        )
+        _ = DecodeAsyncConfiguration.read(&settings, services: Set(ServiceName.allCases))
+        let shown = Dictionary(uniqueKeysWithValues: settings.entries.map { ($0.variable, $0) })
+        #expect(shown["JWT_ACCESS_TOKEN_SECRET"]?.shownValue == "***")
+        #expect(shown["SMTP_PASS"]?.shownValue == "***")
+        #expect(shown["NEO4J_PASSWORD"]?.shownValue == "***")
+        #expect(shown["RABBITMQ_URI"]?.shownValue == "amqp://decode:***@rabbit:5672/prod")
+        #expect(shown["RABBITMQ_URI"]?.source == .environment)
+        #expect(shown["SMTP_HOST"]?.source == .defaultValue)
+        #expect(settings.entries.filter { $0.variable == "MONGO_URI" }.count == 1)
+        let everything = settings.entries.map(\.shownValue).joined(separator: " ")
+        for secret in ["jwt-signing-key", "broker-pw", "smtp-pw", "s3cret-graph"] {
+            #expect(!everything.contains(secret))
+        }
+    }
+
+    @Test func processEnvironmentWinsOverDotEnvFile() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("decode-async-\(UUID()).env")
+        try "SMTP_PORT=9999\nSMTP_HOST=mail.example\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let reader = try await ConfigurationSource.reader(
+            environment: ["SMTP_PORT": "2525"],
+            environmentFile: file.path
+        )
+        let configuration = try DecodeAsyncConfiguration.load(from: reader, services: [.email])
+        #expect(configuration.email?.smtpPort == 2525)
+        #expect(configuration.email?.smtpHost == "mail.example")
+    }
+
+    @Test func maskingLeavesURIsWithoutCredentialsAlone() {
+        #expect(SecretMasking.maskURICredentials("redis://127.0.0.1:6379") == "redis://127.0.0.1:6379")
+        #expect(SecretMasking.maskURICredentials("redis://secret@host:6379/0") == "redis://***@host:6379/0")
+        #expect(SecretMasking.maskURICredentials("plain") == "plain")
+        #expect(
+            SecretMasking.maskURICredentials("mongodb://u:p%40ss@a,b/db?authSource=admin")
+                == "mongodb://u:***@a,b/db?authSource=admin"
+        )
+    }
+}
