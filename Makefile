@@ -1,0 +1,49 @@
+# decode-async: the whole set-up is `make run` or `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+BUILD_FLAGS ?=
+BIN := .build/debug/decode-async
+
+.PHONY: help run test bench lint format build stack-up stack-down stack-status check-swift
+
+help:
+	@echo "make run     start the local stack, build, run every service in one process"
+	@echo "make test    start the local stack, build, run every test"
+	@echo "make bench   run the benchmark commands"
+	@echo "make lint    swift format lint --strict"
+	@echo "make stack-up | stack-down | stack-status"
+
+check-swift:
+	@command -v $(SWIFT) >/dev/null || { echo "make: swift is not on PATH; install Swift 6.1 or later (https://swift.org/install)" >&2; exit 1; }
+
+stack-up:
+	scripts/stack up
+
+stack-down:
+	scripts/stack down
+
+stack-status:
+	scripts/stack status
+
+build: check-swift stack-up
+	$(SWIFT) build $(BUILD_FLAGS)
+
+run: build
+	@eval "$$(scripts/stack env)" && exec $(BIN) serve
+
+test: check-swift stack-up
+	Tests/stack/test_stack.sh
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	eval "$$(scripts/stack env)" && $(SWIFT) test --skip-build $(BUILD_FLAGS)
+	Tests/cli/test_serve.sh
+
+bench: build
+	@scripts/bench
+
+lint: check-swift
+	$(SWIFT) format lint --strict -r Sources Tests
+
+format: check-swift
+	$(SWIFT) format --in-place -r Sources Tests
