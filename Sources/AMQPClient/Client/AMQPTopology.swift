@@ -1,0 +1,45 @@
+import AMQPProtocol
+
+/// A declaration the recovering client remembers and repeats after every reconnect.
+public enum AMQPTopologyStep: Sendable, Hashable {
+    case exchange(name: String, type: String, durable: Bool, autoDelete: Bool, arguments: AMQPFieldTable)
+    case queue(name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, arguments: AMQPFieldTable)
+    case queueBinding(queue: String, exchange: String, routingKey: String, arguments: AMQPFieldTable)
+    case exchangeBinding(destination: String, source: String, routingKey: String, arguments: AMQPFieldTable)
+
+    /// A durable queue with `arguments` (none, as NestJS declares its queues, by default).
+    public static func queue(_ name: String, arguments: AMQPFieldTable = [:]) -> AMQPTopologyStep {
+        .queue(name: name, durable: true, exclusive: false, autoDelete: false, arguments: arguments)
+    }
+
+    /// Applies the step on `channel`.
+    public func apply(on channel: AMQPChannel) async throws(AMQPClientError) {
+        switch self {
+        case .exchange(let name, let type, let durable, let autoDelete, let arguments):
+            try await channel.exchangeDeclare(
+                name,
+                type: type,
+                durable: durable,
+                autoDelete: autoDelete,
+                arguments: arguments
+            )
+        case .queue(let name, let durable, let exclusive, let autoDelete, let arguments):
+            try await channel.queueDeclare(
+                name,
+                durable: durable,
+                exclusive: exclusive,
+                autoDelete: autoDelete,
+                arguments: arguments
+            )
+        case .queueBinding(let queue, let exchange, let routingKey, let arguments):
+            try await channel.queueBind(queue, exchange: exchange, routingKey: routingKey, arguments: arguments)
+        case .exchangeBinding(let destination, let source, let routingKey, let arguments):
+            try await channel.exchangeBind(
+                destination: destination,
+                source: source,
+                routingKey: routingKey,
+                arguments: arguments
+            )
+        }
+    }
+}

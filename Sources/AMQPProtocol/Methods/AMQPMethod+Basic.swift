@@ -1,0 +1,291 @@
+import NIOCore
+
+extension AMQPMethod {
+    /// Class `basic` (60): publishing, consuming, acknowledgements.
+    public enum Basic: Sendable, Hashable {
+        case qos(prefetchSize: UInt32, prefetchCount: UInt16, global: Bool)
+        case qosOk
+        case consume(Consume)
+        case consumeOk(consumerTag: String)
+        case cancel(consumerTag: String, noWait: Bool)
+        case cancelOk(consumerTag: String)
+        case publish(Publish)
+        case `return`(Return)
+        case deliver(Deliver)
+        case get(queue: String, noAck: Bool)
+        case getOk(GetOk)
+        case getEmpty
+        case ack(deliveryTag: UInt64, multiple: Bool)
+        case reject(deliveryTag: UInt64, requeue: Bool)
+        case recoverAsync(requeue: Bool)
+        case recover(requeue: Bool)
+        case recoverOk
+        case nack(deliveryTag: UInt64, multiple: Bool, requeue: Bool)
+
+        public struct Consume: Sendable, Hashable {
+            public var queue: String
+            /// Empty asks the broker to choose a tag.
+            public var consumerTag: String
+            public var noLocal: Bool
+            public var noAck: Bool
+            public var exclusive: Bool
+            public var noWait: Bool
+            public var arguments: AMQPFieldTable
+
+            public init(
+                queue: String,
+                consumerTag: String = "",
+                noLocal: Bool = false,
+                noAck: Bool = false,
+                exclusive: Bool = false,
+                noWait: Bool = false,
+                arguments: AMQPFieldTable = [:]
+            ) {
+                self.queue = queue
+                self.consumerTag = consumerTag
+                self.noLocal = noLocal
+                self.noAck = noAck
+                self.exclusive = exclusive
+                self.noWait = noWait
+                self.arguments = arguments
+            }
+        }
+
+        public struct Publish: Sendable, Hashable {
+            public var exchange: String
+            public var routingKey: String
+            public var mandatory: Bool
+            public var immediate: Bool
+
+            public init(exchange: String, routingKey: String, mandatory: Bool = false, immediate: Bool = false) {
+                self.exchange = exchange
+                self.routingKey = routingKey
+                self.mandatory = mandatory
+                self.immediate = immediate
+            }
+        }
+
+        public struct Return: Sendable, Hashable {
+            public var replyCode: UInt16
+            public var replyText: String
+            public var exchange: String
+            public var routingKey: String
+
+            public init(replyCode: UInt16, replyText: String, exchange: String, routingKey: String) {
+                self.replyCode = replyCode
+                self.replyText = replyText
+                self.exchange = exchange
+                self.routingKey = routingKey
+            }
+        }
+
+        public struct Deliver: Sendable, Hashable {
+            public var consumerTag: String
+            public var deliveryTag: UInt64
+            public var redelivered: Bool
+            public var exchange: String
+            public var routingKey: String
+
+            public init(
+                consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String
+            ) {
+                self.consumerTag = consumerTag
+                self.deliveryTag = deliveryTag
+                self.redelivered = redelivered
+                self.exchange = exchange
+                self.routingKey = routingKey
+            }
+        }
+
+        public struct GetOk: Sendable, Hashable {
+            public var deliveryTag: UInt64
+            public var redelivered: Bool
+            public var exchange: String
+            public var routingKey: String
+            public var messageCount: UInt32
+
+            public init(
+                deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, messageCount: UInt32
+            ) {
+                self.deliveryTag = deliveryTag
+                self.redelivered = redelivered
+                self.exchange = exchange
+                self.routingKey = routingKey
+                self.messageCount = messageCount
+            }
+        }
+
+        var methodID: UInt16 {
+            switch self {
+            case .qos: 10
+            case .qosOk: 11
+            case .consume: 20
+            case .consumeOk: 21
+            case .cancel: 30
+            case .cancelOk: 31
+            case .publish: 40
+            case .return: 50
+            case .deliver: 60
+            case .get: 70
+            case .getOk: 71
+            case .getEmpty: 72
+            case .ack: 80
+            case .reject: 90
+            case .recoverAsync: 100
+            case .recover: 110
+            case .recoverOk: 111
+            case .nack: 120
+            }
+        }
+
+        func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
+            switch self {
+            case .qos(let prefetchSize, let prefetchCount, let global):
+                buffer.writeInteger(prefetchSize)
+                buffer.writeInteger(prefetchCount)
+                buffer.writeAMQPBits(global)
+            case .consume(let consume):
+                buffer.writeInteger(UInt16(0))
+                try buffer.writeAMQPShortString(consume.queue)
+                try buffer.writeAMQPShortString(consume.consumerTag)
+                buffer.writeAMQPBits(consume.noLocal, consume.noAck, consume.exclusive, consume.noWait)
+                try buffer.writeAMQPTable(consume.arguments)
+            case .consumeOk(let consumerTag), .cancelOk(let consumerTag):
+                try buffer.writeAMQPShortString(consumerTag)
+            case .cancel(let consumerTag, let noWait):
+                try buffer.writeAMQPShortString(consumerTag)
+                buffer.writeAMQPBits(noWait)
+            case .publish(let publish):
+                buffer.writeInteger(UInt16(0))
+                try buffer.writeAMQPShortString(publish.exchange)
+                try buffer.writeAMQPShortString(publish.routingKey)
+                buffer.writeAMQPBits(publish.mandatory, publish.immediate)
+            case .return(let returned):
+                buffer.writeInteger(returned.replyCode)
+                try buffer.writeAMQPShortString(returned.replyText)
+                try buffer.writeAMQPShortString(returned.exchange)
+                try buffer.writeAMQPShortString(returned.routingKey)
+            case .deliver(let deliver):
+                try buffer.writeAMQPShortString(deliver.consumerTag)
+                buffer.writeInteger(deliver.deliveryTag)
+                buffer.writeAMQPBits(deliver.redelivered)
+                try buffer.writeAMQPShortString(deliver.exchange)
+                try buffer.writeAMQPShortString(deliver.routingKey)
+            case .get(let queue, let noAck):
+                buffer.writeInteger(UInt16(0))
+                try buffer.writeAMQPShortString(queue)
+                buffer.writeAMQPBits(noAck)
+            case .getOk(let getOk):
+                buffer.writeInteger(getOk.deliveryTag)
+                buffer.writeAMQPBits(getOk.redelivered)
+                try buffer.writeAMQPShortString(getOk.exchange)
+                try buffer.writeAMQPShortString(getOk.routingKey)
+                buffer.writeInteger(getOk.messageCount)
+            case .getEmpty:
+                try buffer.writeAMQPShortString("")
+            case .ack(let deliveryTag, let multiple):
+                buffer.writeInteger(deliveryTag)
+                buffer.writeAMQPBits(multiple)
+            case .reject(let deliveryTag, let requeue):
+                buffer.writeInteger(deliveryTag)
+                buffer.writeAMQPBits(requeue)
+            case .recoverAsync(let requeue), .recover(let requeue):
+                buffer.writeAMQPBits(requeue)
+            case .nack(let deliveryTag, let multiple, let requeue):
+                buffer.writeInteger(deliveryTag)
+                buffer.writeAMQPBits(multiple, requeue)
+            case .qosOk, .recoverOk:
+                break
+            }
+        }
+
+        static func decode(methodID: UInt16, from buffer: inout ByteBuffer) throws(AMQPProtocolError) -> Basic {
+            switch methodID {
+            case 10:
+                let prefetchSize = try buffer.readAMQPLong()
+                let prefetchCount = try buffer.readAMQPShort()
+                return .qos(
+                    prefetchSize: prefetchSize, prefetchCount: prefetchCount, global: try buffer.readAMQPBits(1)[0])
+            case 11: return .qosOk
+            case 20:
+                _ = try buffer.readAMQPShort()
+                let queue = try buffer.readAMQPShortString()
+                let consumerTag = try buffer.readAMQPShortString()
+                let bits = try buffer.readAMQPBits(4)
+                return .consume(
+                    Consume(
+                        queue: queue,
+                        consumerTag: consumerTag,
+                        noLocal: bits[0],
+                        noAck: bits[1],
+                        exclusive: bits[2],
+                        noWait: bits[3],
+                        arguments: try buffer.readAMQPTable()
+                    )
+                )
+            case 21: return .consumeOk(consumerTag: try buffer.readAMQPShortString())
+            case 30:
+                let consumerTag = try buffer.readAMQPShortString()
+                return .cancel(consumerTag: consumerTag, noWait: try buffer.readAMQPBits(1)[0])
+            case 31: return .cancelOk(consumerTag: try buffer.readAMQPShortString())
+            case 40:
+                _ = try buffer.readAMQPShort()
+                let exchange = try buffer.readAMQPShortString()
+                let routingKey = try buffer.readAMQPShortString()
+                let bits = try buffer.readAMQPBits(2)
+                return .publish(
+                    Publish(exchange: exchange, routingKey: routingKey, mandatory: bits[0], immediate: bits[1]))
+            case 50:
+                return .return(
+                    Return(
+                        replyCode: try buffer.readAMQPShort(),
+                        replyText: try buffer.readAMQPShortString(),
+                        exchange: try buffer.readAMQPShortString(),
+                        routingKey: try buffer.readAMQPShortString()
+                    )
+                )
+            case 60:
+                return .deliver(
+                    Deliver(
+                        consumerTag: try buffer.readAMQPShortString(),
+                        deliveryTag: try buffer.readAMQPLongLong(),
+                        redelivered: try buffer.readAMQPBits(1)[0],
+                        exchange: try buffer.readAMQPShortString(),
+                        routingKey: try buffer.readAMQPShortString()
+                    )
+                )
+            case 70:
+                _ = try buffer.readAMQPShort()
+                let queue = try buffer.readAMQPShortString()
+                return .get(queue: queue, noAck: try buffer.readAMQPBits(1)[0])
+            case 71:
+                return .getOk(
+                    GetOk(
+                        deliveryTag: try buffer.readAMQPLongLong(),
+                        redelivered: try buffer.readAMQPBits(1)[0],
+                        exchange: try buffer.readAMQPShortString(),
+                        routingKey: try buffer.readAMQPShortString(),
+                        messageCount: try buffer.readAMQPLong()
+                    )
+                )
+            case 72:
+                _ = try buffer.readAMQPShortString()
+                return .getEmpty
+            case 80:
+                let deliveryTag = try buffer.readAMQPLongLong()
+                return .ack(deliveryTag: deliveryTag, multiple: try buffer.readAMQPBits(1)[0])
+            case 90:
+                let deliveryTag = try buffer.readAMQPLongLong()
+                return .reject(deliveryTag: deliveryTag, requeue: try buffer.readAMQPBits(1)[0])
+            case 100: return .recoverAsync(requeue: try buffer.readAMQPBits(1)[0])
+            case 110: return .recover(requeue: try buffer.readAMQPBits(1)[0])
+            case 111: return .recoverOk
+            case 120:
+                let deliveryTag = try buffer.readAMQPLongLong()
+                let bits = try buffer.readAMQPBits(2)
+                return .nack(deliveryTag: deliveryTag, multiple: bits[0], requeue: bits[1])
+            default: throw AMQPMethod.unknown("basic", methodID)
+            }
+        }
+    }
+}

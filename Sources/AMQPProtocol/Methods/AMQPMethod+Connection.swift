@@ -1,0 +1,280 @@
+import NIOCore
+
+extension AMQPMethod {
+    /// Class `connection` (10): handshake, tuning, close, flow control by the broker.
+    public enum Connection: Sendable, Hashable {
+        case start(Start)
+        case startOk(StartOk)
+        case secure(challenge: ByteBuffer)
+        case secureOk(response: ByteBuffer)
+        case tune(Tune)
+        case tuneOk(Tune)
+        case open(virtualHost: String)
+        case openOk
+        case close(AMQPClose)
+        case closeOk
+        case blocked(reason: String)
+        case unblocked
+        case updateSecret(newSecret: ByteBuffer, reason: String)
+        case updateSecretOk
+
+        public struct Start: Sendable, Hashable {
+            public var versionMajor: UInt8
+            public var versionMinor: UInt8
+            public var serverProperties: AMQPFieldTable
+            /// Space-separated SASL mechanisms, e.g. `AMQPLAIN PLAIN`.
+            public var mechanisms: String
+            public var locales: String
+
+            public init(
+                versionMajor: UInt8 = 0,
+                versionMinor: UInt8 = 9,
+                serverProperties: AMQPFieldTable,
+                mechanisms: String,
+                locales: String
+            ) {
+                self.versionMajor = versionMajor
+                self.versionMinor = versionMinor
+                self.serverProperties = serverProperties
+                self.mechanisms = mechanisms
+                self.locales = locales
+            }
+        }
+
+        public struct StartOk: Sendable, Hashable {
+            public var clientProperties: AMQPFieldTable
+            public var mechanism: String
+            /// The SASL response; holds credentials, never log it.
+            public var response: ByteBuffer
+            public var locale: String
+
+            public init(clientProperties: AMQPFieldTable, mechanism: String, response: ByteBuffer, locale: String) {
+                self.clientProperties = clientProperties
+                self.mechanism = mechanism
+                self.response = response
+                self.locale = locale
+            }
+        }
+
+        public struct Tune: Sendable, Hashable {
+            public var channelMax: UInt16
+            public var frameMax: UInt32
+            /// Seconds; 0 disables heartbeats.
+            public var heartbeat: UInt16
+
+            public init(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16) {
+                self.channelMax = channelMax
+                self.frameMax = frameMax
+                self.heartbeat = heartbeat
+            }
+        }
+
+        var methodID: UInt16 {
+            switch self {
+            case .start: 10
+            case .startOk: 11
+            case .secure: 20
+            case .secureOk: 21
+            case .tune: 30
+            case .tuneOk: 31
+            case .open: 40
+            case .openOk: 41
+            case .close: 50
+            case .closeOk: 51
+            case .blocked: 60
+            case .unblocked: 61
+            case .updateSecret: 70
+            case .updateSecretOk: 71
+            }
+        }
+
+        func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
+            switch self {
+            case .start(let start):
+                buffer.writeInteger(start.versionMajor)
+                buffer.writeInteger(start.versionMinor)
+                try buffer.writeAMQPTable(start.serverProperties)
+                buffer.writeAMQPLongString(start.mechanisms)
+                buffer.writeAMQPLongString(start.locales)
+            case .startOk(let startOk):
+                try buffer.writeAMQPTable(startOk.clientProperties)
+                try buffer.writeAMQPShortString(startOk.mechanism)
+                buffer.writeAMQPLongBytes(startOk.response)
+                try buffer.writeAMQPShortString(startOk.locale)
+            case .secure(let bytes), .secureOk(let bytes):
+                buffer.writeAMQPLongBytes(bytes)
+            case .tune(let tune), .tuneOk(let tune):
+                buffer.writeInteger(tune.channelMax)
+                buffer.writeInteger(tune.frameMax)
+                buffer.writeInteger(tune.heartbeat)
+            case .open(let virtualHost):
+                try buffer.writeAMQPShortString(virtualHost)
+                try buffer.writeAMQPShortString("")  // capabilities (reserved)
+                buffer.writeAMQPBits(false)  // insist (reserved)
+            case .openOk:
+                try buffer.writeAMQPShortString("")
+            case .close(let close):
+                try close.encode(into: &buffer)
+            case .blocked(let reason):
+                try buffer.writeAMQPShortString(reason)
+            case .updateSecret(let newSecret, let reason):
+                buffer.writeAMQPLongBytes(newSecret)
+                try buffer.writeAMQPShortString(reason)
+            case .closeOk, .unblocked, .updateSecretOk:
+                break
+            }
+        }
+
+        static func decode(methodID: UInt16, from buffer: inout ByteBuffer) throws(AMQPProtocolError) -> Connection {
+            switch methodID {
+            case 10:
+                return .start(
+                    Start(
+                        versionMajor: try buffer.readAMQPOctet(),
+                        versionMinor: try buffer.readAMQPOctet(),
+                        serverProperties: try buffer.readAMQPTable(),
+                        mechanisms: try buffer.readAMQPLongString(),
+                        locales: try buffer.readAMQPLongString()
+                    )
+                )
+            case 11:
+                return .startOk(
+                    StartOk(
+                        clientProperties: try buffer.readAMQPTable(),
+                        mechanism: try buffer.readAMQPShortString(),
+                        response: try buffer.readAMQPLongBytes(),
+                        locale: try buffer.readAMQPShortString()
+                    )
+                )
+            case 20: return .secure(challenge: try buffer.readAMQPLongBytes())
+            case 21: return .secureOk(response: try buffer.readAMQPLongBytes())
+            case 30, 31:
+                let tune = Tune(
+                    channelMax: try buffer.readAMQPShort(),
+                    frameMax: try buffer.readAMQPLong(),
+                    heartbeat: try buffer.readAMQPShort()
+                )
+                return methodID == 30 ? .tune(tune) : .tuneOk(tune)
+            case 40:
+                let virtualHost = try buffer.readAMQPShortString()
+                _ = try buffer.readAMQPShortString()
+                _ = try buffer.readAMQPOctet()
+                return .open(virtualHost: virtualHost)
+            case 41:
+                _ = try buffer.readAMQPShortString()
+                return .openOk
+            case 50: return .close(try AMQPClose.decode(from: &buffer))
+            case 51: return .closeOk
+            case 60: return .blocked(reason: try buffer.readAMQPShortString())
+            case 61: return .unblocked
+            case 70:
+                return .updateSecret(
+                    newSecret: try buffer.readAMQPLongBytes(), reason: try buffer.readAMQPShortString())
+            case 71: return .updateSecretOk
+            default: throw AMQPMethod.unknown("connection", methodID)
+            }
+        }
+    }
+
+    /// Class `channel` (20).
+    public enum Channel: Sendable, Hashable {
+        case open
+        case openOk
+        case flow(active: Bool)
+        case flowOk(active: Bool)
+        case close(AMQPClose)
+        case closeOk
+
+        var methodID: UInt16 {
+            switch self {
+            case .open: 10
+            case .openOk: 11
+            case .flow: 20
+            case .flowOk: 21
+            case .close: 40
+            case .closeOk: 41
+            }
+        }
+
+        func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
+            switch self {
+            case .open: try buffer.writeAMQPShortString("")
+            case .openOk: buffer.writeAMQPLongString("")
+            case .flow(let active), .flowOk(let active): buffer.writeAMQPBits(active)
+            case .close(let close): try close.encode(into: &buffer)
+            case .closeOk: break
+            }
+        }
+
+        static func decode(methodID: UInt16, from buffer: inout ByteBuffer) throws(AMQPProtocolError) -> Channel {
+            switch methodID {
+            case 10:
+                _ = try buffer.readAMQPShortString()
+                return .open
+            case 11:
+                _ = try buffer.readAMQPLongBytes()
+                return .openOk
+            case 20: return .flow(active: try buffer.readAMQPBits(1)[0])
+            case 21: return .flowOk(active: try buffer.readAMQPBits(1)[0])
+            case 40: return .close(try AMQPClose.decode(from: &buffer))
+            case 41: return .closeOk
+            default: throw AMQPMethod.unknown("channel", methodID)
+            }
+        }
+    }
+
+    /// Class `confirm` (85): publisher confirms.
+    public enum Confirm: Sendable, Hashable {
+        case select(noWait: Bool)
+        case selectOk
+
+        var methodID: UInt16 {
+            switch self {
+            case .select: 10
+            case .selectOk: 11
+            }
+        }
+
+        func encodeArguments(into buffer: inout ByteBuffer) {
+            if case .select(let noWait) = self {
+                buffer.writeAMQPBits(noWait)
+            }
+        }
+
+        static func decode(methodID: UInt16, from buffer: inout ByteBuffer) throws(AMQPProtocolError) -> Confirm {
+            switch methodID {
+            case 10: return .select(noWait: try buffer.readAMQPBits(1)[0])
+            case 11: return .selectOk
+            default: throw AMQPMethod.unknown("confirm", methodID)
+            }
+        }
+    }
+
+    /// Class `tx` (90): transactions (decoded for completeness; decode-async uses confirms).
+    public enum Tx: Sendable, Hashable {
+        case select, selectOk, commit, commitOk, rollback, rollbackOk
+
+        var methodID: UInt16 {
+            switch self {
+            case .select: 10
+            case .selectOk: 11
+            case .commit: 20
+            case .commitOk: 21
+            case .rollback: 30
+            case .rollbackOk: 31
+            }
+        }
+
+        static func decode(methodID: UInt16, from buffer: inout ByteBuffer) throws(AMQPProtocolError) -> Tx {
+            switch methodID {
+            case 10: return .select
+            case 11: return .selectOk
+            case 20: return .commit
+            case 21: return .commitOk
+            case 30: return .rollback
+            case 31: return .rollbackOk
+            default: throw AMQPMethod.unknown("tx", methodID)
+            }
+        }
+    }
+}
