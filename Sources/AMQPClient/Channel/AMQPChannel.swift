@@ -13,11 +13,6 @@ public struct AMQPChannel: Sendable {
     /// The channel number.
     public let id: UInt16
 
-    init(connection: AMQPConnection, id: UInt16) {
-        self.connection = connection
-        self.id = id
-    }
-
     // MARK: Requests
 
     private func call(_ method: AMQPMethod) async throws(AMQPClientError) -> AMQPReply {

@@ -70,6 +70,8 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        // A socket that never became active (connection refused) still completes every promise.
+        self.shutDown(AMQPClientError(.connectionLost, message: "the socket closed"), context: context)
         self.context = nil
     }
 
@@ -106,7 +108,7 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         let task = self.unwrapOutboundIn(data)
         promise?.succeed()
         if let error = self.shutdownError {
-            self.fail(task, with: error)
+            task.fail(with: error)
             return
         }
         switch task {
@@ -191,20 +193,6 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
             return nil
         }
         return channel
-    }
-
-    private func fail(_ task: AMQPHandlerTask, with error: AMQPClientError) {
-        switch task {
-        case .openChannel(let promise): promise.fail(error)
-        case .request(_, _, let promise): promise?.fail(error)
-        case .publish(_, _, _, _, let confirmed): confirmed.fail(error)
-        case .consume(_, _, let sink, let promise):
-            sink.finish(throwing: error)
-            promise.fail(error)
-        case .setReturnSink(_, let continuation): continuation.finish()
-        case .closeChannel(_, let promise): promise.succeed()
-        case .closeConnection(let promise): promise.succeed()
-        }
     }
 
     // MARK: Connection actions

@@ -52,6 +52,11 @@ public final class AMQPConnection: Sendable {
             throw AMQPClientError(.connectionFailed, message: "TLS configuration", underlying: error)
         }
         let host = configuration.host
+        // The handler's futures, captured when the pipeline is built: a broker that refuses the
+        // login may close the socket (removing the handler) before `connect` returns.
+        let futures = NIOLockedValueBox<
+            (connected: EventLoopFuture<Void>, shutdown: EventLoopFuture<AMQPClientError>)?
+        >(nil)
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -68,6 +73,7 @@ public final class AMQPConnection: Sendable {
                         logger: logger,
                         onBlocked: { reason in blockedReason.withLockedValue { $0 = reason } }
                     )
+                    futures.withLockedValue { $0 = (handler.connected.futureResult, handler.shutdown.futureResult) }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -81,17 +87,10 @@ public final class AMQPConnection: Sendable {
                 underlying: error
             )
         }
-        let handler: AMQPChannelHandler
-        do {
-            handler = try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.handler(type: AMQPChannelHandler.self)
-            }.get()
-        } catch {
+        guard let (connected, shutdown) = futures.withLockedValue({ $0 }) else {
             channel.close(promise: nil)
-            throw AMQPClientError(.connectionFailed, underlying: error)
+            throw AMQPClientError(.connectionFailed, message: "the pipeline was not set up")
         }
-        let connected = handler.connected.futureResult
-        let shutdown = handler.shutdown.futureResult
         let deadline = channel.eventLoop.scheduleTask(in: timeout) {
             channel.close(promise: nil)
         }
@@ -115,7 +114,7 @@ public final class AMQPConnection: Sendable {
     /// Opens a new channel.
     public func openChannel() async throws(AMQPClientError) -> AMQPChannel {
         let promise = self.channel.eventLoop.makePromise(of: UInt16.self)
-        self.channel.writeAndFlush(AMQPHandlerTask.openChannel(promise), promise: nil)
+        self.send(.openChannel(promise))
         let id = try await Self.await(promise.futureResult)
         return AMQPChannel(connection: self, id: id)
     }
@@ -123,7 +122,7 @@ public final class AMQPConnection: Sendable {
     /// Sends `connection.close`, waits for `close-ok` (5 s at most), closes the socket.
     public func close() async {
         let promise = self.channel.eventLoop.makePromise(of: Void.self)
-        self.channel.writeAndFlush(AMQPHandlerTask.closeConnection(promise: promise), promise: nil)
+        self.send(.closeConnection(promise: promise))
         try? await promise.futureResult.get()
         try? await self.channel.closeFuture.get()
     }
@@ -139,8 +138,13 @@ public final class AMQPConnection: Sendable {
     /// The reason the broker gave for blocking publishers (`connection.blocked`), nil when not blocked.
     public var blocked: String? { self.blockedReason.withLockedValue { $0 } }
 
+    /// Hands `task` to the handler; if the socket is already closed the write fails and so does the task.
     func send(_ task: AMQPHandlerTask) {
-        self.channel.writeAndFlush(task, promise: nil)
+        let written = self.channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            task.fail(with: AMQPClientError(.connectionLost, message: "the connection is closed", underlying: error))
+        }
+        self.channel.writeAndFlush(task, promise: written)
     }
 
     static func await<Value: Sendable>(_ future: EventLoopFuture<Value>) async throws(AMQPClientError) -> Value {

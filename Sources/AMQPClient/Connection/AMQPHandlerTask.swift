@@ -24,6 +24,23 @@ enum AMQPHandlerTask {
     case closeConnection(promise: EventLoopPromise<Void>)
 }
 
+extension AMQPHandlerTask {
+    /// Completes the task's promises with `error` (the connection is gone or the write failed).
+    func fail(with error: AMQPClientError) {
+        switch self {
+        case .openChannel(let promise): promise.fail(error)
+        case .request(_, _, let promise): promise?.fail(error)
+        case .publish(_, _, _, _, let confirmed): confirmed.fail(error)
+        case .consume(_, _, let sink, let promise):
+            sink.finish(throwing: error)
+            promise.fail(error)
+        case .setReturnSink(_, let continuation): continuation.finish()
+        case .closeChannel(_, let promise): promise.succeed()
+        case .closeConnection(let promise): promise.succeed()
+        }
+    }
+}
+
 /// A reply to a synchronous request.
 enum AMQPReply {
     case method(AMQPMethod)
