@@ -1,0 +1,261 @@
+import AMQPClient
+import AMQPProtocol
+import Crypto
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+
+extension QueueConsumer {
+    /// Handles one delivery to its end: ack, retry, or dead letter. Never throws.
+    func process(_ received: AMQPClientDelivery) async {
+        let start = ContinuousClock.now
+        let delivery = received.delivery
+        let body = Data(delivery.body.readableBytesView)
+        let bodyHash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        var logger = self.logger
+        logger[metadataKey: "queue"] = "\(self.queue)"
+        if let messageID = delivery.properties.messageID {
+            logger[metadataKey: "message_id"] = "\(messageID)"
+        }
+
+        // Size and envelope: a message that fails here can never succeed.
+        guard body.count <= self.configuration.maxBodySize else {
+            let rejection = MessageRejection(
+                .tooLarge, "the body has \(body.count) bytes, more than \(self.configuration.maxBodySize)")
+            await self.deadLetter(
+                received, pattern: nil, messageType: "unknown", reason: rejection.reason, kind: rejection.kind.rawValue,
+                logger: logger)
+            return
+        }
+        let envelope: NestEnvelope
+        do throws(MessageRejection) {
+            envelope = try NestEnvelope.parse(body)
+        } catch let rejection {
+            await self.deadLetter(
+                received,
+                pattern: nil,
+                messageType: "unknown",
+                reason: rejection.reason,
+                kind: rejection.kind.rawValue,
+                logger: logger
+            )
+            return
+        }
+        logger[metadataKey: "pattern"] = "\(envelope.pattern)"
+        guard let handler = self.handlers[envelope.pattern] else {
+            await self.deadLetter(
+                received,
+                pattern: envelope.pattern,
+                messageType: "unknown",
+                reason: "no handler for pattern '\(envelope.pattern)' on \(self.queue)",
+                kind: MessageRejection.Kind.unknownPattern.rawValue,
+                logger: logger
+            )
+            return
+        }
+
+        // A redelivery of work this instance already finished: only the ack was lost.
+        let doneKey = delivery.properties.messageID ?? (delivery.redelivered ? "sha256:\(bodyHash)" : nil)
+        if let doneKey, self.recent.contains(doneKey) {
+            logger.info("already processed; acknowledging the redelivery")
+            received.ack()
+            return
+        }
+
+        let context = MessageContext(
+            queue: self.queue,
+            pattern: envelope.pattern,
+            messageID: delivery.properties.messageID,
+            redelivered: delivery.redelivered,
+            retryCount: MessageHeaders.retryCount(of: delivery.properties),
+            bodyHash: bodyHash,
+            properties: delivery.properties
+        )
+        do {
+            let outcome = try await handler.handle(body, context)
+            self.recent.insert(delivery.properties.messageID ?? "sha256:\(bodyHash)")
+            received.ack()
+            self.recordSuccess(messageType: outcome.messageType, since: start)
+            await self.reply(to: delivery, envelope: envelope, result: .success(()))
+        } catch {
+            let (messageType, underlying) = Self.unwrap(error, pattern: envelope.pattern)
+            self.recordFailure(messageType: messageType, since: start)
+            await self.failed(received, context: context, messageType: messageType, error: underlying, logger: logger)
+            await self.reply(to: delivery, envelope: envelope, result: .failure(underlying))
+        }
+    }
+
+    private static func unwrap(_ error: any Error, pattern: String) -> (String, any Error) {
+        if let failure = error as? HandlerFailure {
+            return (failure.messageType, failure.underlying)
+        }
+        return (pattern, error)
+    }
+
+    /// Transient failures go to the next retry queue while retries remain; everything else to the DLQ.
+    private func failed(
+        _ received: AMQPClientDelivery,
+        context: MessageContext,
+        messageType: String,
+        error: any Error,
+        logger: Logger
+    ) async {
+        let (permanent, reason) = Self.classify(error)
+        let policy = self.configuration.topology.retry
+        if !permanent, context.retryCount < policy.maxRetries {
+            let attempt = context.retryCount + 1
+            let delay = policy.jitteredDelay(forAttempt: attempt, random: Double.random(in: 0...1))
+            var headers = self.historyHeaders(of: received.delivery, pattern: context.pattern, reason: reason)
+            headers[MessageHeaders.retryCount] = .int32(Int32(attempt))
+            var properties = received.delivery.properties
+            properties.headers = headers
+            properties.deliveryMode = 2
+            properties.expiration = String(delay.milliseconds)
+            do {
+                try await self.client.publish(
+                    received.delivery.body,
+                    routingKey: self.configuration.topology.retryQueue(attempt: attempt),
+                    mandatory: true,
+                    properties: properties
+                )
+                received.ack()
+                logger.warning(
+                    "handler failed; retrying",
+                    metadata: ["attempt": "\(attempt)", "delay_ms": "\(delay.milliseconds)", "error": "\(reason)"]
+                )
+                Counter(label: "queue.message.retried", dimensions: self.dimensions(messageType)).increment()
+            } catch {
+                logger.error("retry not scheduled; returning the message to the queue", metadata: ["error": "\(error)"])
+                received.nack(requeue: true)
+            }
+            return
+        }
+        let kind = permanent ? "permanent" : "retries_exhausted"
+        await self.deadLetter(
+            received, pattern: context.pattern, messageType: messageType, reason: reason, kind: kind, logger: logger)
+    }
+
+    static func classify(_ error: any Error) -> (permanent: Bool, reason: String) {
+        switch error {
+        case let handling as MessageHandlingError:
+            return (handling.disposition == .permanent, handling.reason)
+        case let rejection as MessageRejection:
+            return (true, rejection.reason)
+        case let decoding as DecodingError:
+            return (true, NestEnvelope.describe(decoding))
+        case let amqp as AMQPClientError:
+            return (!amqp.isTransient, String(describing: amqp))
+        default:
+            return (false, String(describing: error))
+        }
+    }
+
+    /// Publishes the message to `<queue>.dlq` with its history, then acks it.
+    func deadLetter(
+        _ received: AMQPClientDelivery,
+        pattern: String?,
+        messageType: String,
+        reason: String,
+        kind: String,
+        logger: Logger
+    ) async {
+        var headers = self.historyHeaders(of: received.delivery, pattern: pattern, reason: reason)
+        headers[MessageHeaders.deathReason] = .longString(kind)
+        headers[MessageHeaders.originalQueue] = .longString(self.queue)
+        headers[MessageHeaders.deadLetteredAt] = .longString(Self.now())
+        var properties = received.delivery.properties
+        properties.headers = headers
+        properties.deliveryMode = 2
+        properties.expiration = nil
+        do {
+            try await self.client.publish(
+                received.delivery.body,
+                routingKey: self.configuration.topology.deadLetterQueue,
+                mandatory: true,
+                properties: properties
+            )
+            received.ack()
+            logger.error("message dead-lettered", metadata: ["reason": "\(reason)", "kind": "\(kind)"])
+            Counter(label: "queue.message.dead_lettered", dimensions: self.dimensions(messageType) + [("reason", kind)])
+                .increment()
+            Counter(
+                label: "queue.message.failed", dimensions: self.dimensions(messageType) + [("operation", "consume")]
+            )
+            .increment()
+        } catch {
+            logger.error("dead letter not stored; returning the message to the queue", metadata: ["error": "\(error)"])
+            received.nack(requeue: true)
+        }
+    }
+
+    /// Carries the retry history forward: first failure time, last error, pattern, count.
+    private func historyHeaders(of delivery: AMQPDelivery, pattern: String?, reason: String) -> AMQPFieldTable {
+        var headers = delivery.properties.headers ?? [:]
+        if headers[MessageHeaders.firstFailureAt] == nil {
+            headers[MessageHeaders.firstFailureAt] = .longString(Self.now())
+        }
+        headers[MessageHeaders.lastError] = .longString(MessageHeaders.truncate(reason))
+        if let pattern {
+            headers[MessageHeaders.originalPattern] = .longString(pattern)
+        }
+        if headers[MessageHeaders.retryCount] == nil {
+            headers[MessageHeaders.retryCount] = .int32(0)
+        }
+        return headers
+    }
+
+    /// Answers a NestJS request (`send`): `{"id","response","isDisposed":true}` or `{"id","err","status":"error"}`.
+    private func reply(to delivery: AMQPDelivery, envelope: NestEnvelope, result: Result<Void, any Error>) async {
+        guard let id = envelope.id, let replyTo = delivery.properties.replyTo else { return }
+        struct Success: Encodable {
+            var id: String
+            var response: Bool?
+            var isDisposed = true
+        }
+        struct Failure: Encodable {
+            var id: String
+            var err: String
+            var status = "error"
+        }
+        let body: Data?
+        switch result {
+        case .success: body = try? JSONEncoder().encode(Success(id: id, response: nil))
+        case .failure(let error): body = try? JSONEncoder().encode(Failure(id: id, err: Self.classify(error).reason))
+        }
+        guard let body else { return }
+        try? await self.client.publish(
+            ByteBuffer(bytes: body),
+            routingKey: replyTo,
+            properties: AMQPBasicProperties(
+                contentType: "application/json", correlationID: delivery.properties.correlationID)
+        )
+    }
+
+    private func dimensions(_ messageType: String) -> [(String, String)] {
+        [("queue_name", self.queue), ("message_type", messageType)]
+    }
+
+    private func recordSuccess(messageType: String, since start: ContinuousClock.Instant) {
+        Counter(label: "queue.message.consumed", dimensions: self.dimensions(messageType)).increment()
+        Timer(label: "queue.message.processing.duration", dimensions: self.dimensions(messageType))
+            .recordNanoseconds(Self.nanoseconds(since: start))
+    }
+
+    private func recordFailure(messageType: String, since start: ContinuousClock.Instant) {
+        Counter(label: "queue.message.consumed", dimensions: self.dimensions(messageType)).increment()
+        Timer(
+            label: "queue.message.processing.duration", dimensions: self.dimensions(messageType) + [("error", "true")]
+        )
+        .recordNanoseconds(Self.nanoseconds(since: start))
+    }
+
+    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+
+    static func now() -> String {
+        Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,113 @@
+import AMQPClient
+import AMQPProtocol
+import Foundation
+import NIOCore
+
+/// Operations on `<queue>.dlq`: list and show dead letters with their reason and history, replay
+/// them to the main queue (retry count reset), purge.
+public struct DeadLetterQueue: Sendable {
+    /// One dead letter as an operator sees it.
+    public struct Letter: Sendable {
+        /// Position in the queue, 1-based, at the time of listing.
+        public var position: Int
+        public var messageID: String?
+        public var pattern: String?
+        public var reason: String?
+        public var kind: String?
+        public var retryCount: Int
+        public var firstFailureAt: String?
+        public var deadLetteredAt: String?
+        public var properties: AMQPBasicProperties
+        public var body: ByteBuffer
+    }
+
+    public let client: AMQPClient
+    public let topology: QueueTopology
+
+    public init(client: AMQPClient, topology: QueueTopology) {
+        self.client = client
+        self.topology = topology
+    }
+
+    /// Reads up to `limit` dead letters without removing them (they are requeued in order).
+    public func list(limit: Int = 100) async throws -> [Letter] {
+        try await self.client.withChannel { channel in
+            var letters: [Letter] = []
+            var lastTag: UInt64?
+            while letters.count < limit, let result = try await channel.get(queue: self.topology.deadLetterQueue) {
+                letters.append(Self.letter(from: result.delivery, position: letters.count + 1))
+                lastTag = result.delivery.deliveryTag
+            }
+            if let lastTag {
+                channel.nack(deliveryTag: lastTag, multiple: true, requeue: true)
+            }
+            return letters
+        }
+    }
+
+    /// Moves dead letters back to the main queue with a reset retry count; all of them, or those whose
+    /// `message_id` is in `messageIDs`. Each is removed from the DLQ only after the main queue's broker
+    /// confirmed the copy. Returns how many were replayed.
+    public func replay(messageIDs: Set<String>? = nil) async throws -> Int {
+        try await self.client.withChannel { channel in
+            var replayed = 0
+            var skipped: [UInt64] = []
+            while let result = try await channel.get(queue: self.topology.deadLetterQueue) {
+                let delivery = result.delivery
+                if let messageIDs, !messageIDs.contains(delivery.properties.messageID ?? "") {
+                    skipped.append(delivery.deliveryTag)
+                    continue
+                }
+                var properties = delivery.properties
+                var headers = properties.headers ?? [:]
+                for name in MessageHeaders.all {
+                    headers[name] = nil
+                }
+                properties.headers = headers.isEmpty ? nil : headers
+                properties.expiration = nil
+                try await self.client.publish(
+                    delivery.body,
+                    routingKey: self.topology.queue,
+                    mandatory: true,
+                    properties: properties
+                )
+                channel.ack(deliveryTag: delivery.deliveryTag)
+                replayed += 1
+            }
+            for tag in skipped {
+                channel.nack(deliveryTag: tag, requeue: true)
+            }
+            return replayed
+        }
+    }
+
+    /// Removes every dead letter; returns how many there were.
+    public func purge() async throws -> UInt32 {
+        try await self.client.withChannel { channel in
+            try await channel.queuePurge(self.topology.deadLetterQueue)
+        }
+    }
+
+    /// How many dead letters wait.
+    public func depth() async throws -> UInt32 {
+        try await self.client.withChannel { channel in
+            try await channel.queueDeclare(self.topology.deadLetterQueue, passive: true).messageCount
+        }
+    }
+
+    static func letter(from delivery: AMQPDelivery, position: Int) -> Letter {
+        let headers = delivery.properties.headers ?? [:]
+        return Letter(
+            position: position,
+            messageID: delivery.properties.messageID,
+            pattern: headers[MessageHeaders.originalPattern]?.stringValue,
+            reason: headers[MessageHeaders.lastError]?.stringValue,
+            kind: headers[MessageHeaders.deathReason]?.stringValue,
+            retryCount: MessageHeaders.retryCount(of: delivery.properties),
+            firstFailureAt: headers[MessageHeaders.firstFailureAt]?.stringValue,
+            deadLetteredAt: headers[MessageHeaders.deadLetteredAt]?.stringValue,
+            properties: delivery.properties,
+            body: delivery.body
+        )
+    }
+}

@@ -1,0 +1,27 @@
+/// What a handler throws to say how its failure should be treated.
+///
+/// Any other error a handler throws counts as transient (retried), except `DecodingError` and
+/// ``MessageRejection``, which are permanent.
+public struct MessageHandlingError: Error, Sendable, CustomStringConvertible {
+    /// Retry later (a dependency is down) or give up now (the message itself is wrong).
+    public enum Disposition: String, Sendable {
+        case transient
+        case permanent
+    }
+
+    public var disposition: Disposition
+    /// Log-safe reason, kept in the dead letter's headers.
+    public var reason: String
+
+    /// A failure that may pass on a later attempt (timeouts, unavailable servers, 4xx SMTP replies).
+    public static func transient(_ reason: String) -> MessageHandlingError {
+        MessageHandlingError(disposition: .transient, reason: reason)
+    }
+
+    /// A failure no retry can fix (invalid payload, 5xx SMTP replies); dead-lettered at once.
+    public static func permanent(_ reason: String) -> MessageHandlingError {
+        MessageHandlingError(disposition: .permanent, reason: reason)
+    }
+
+    public var description: String { "\(self.disposition.rawValue): \(self.reason)" }
+}

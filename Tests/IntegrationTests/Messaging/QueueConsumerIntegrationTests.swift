@@ -1,0 +1,261 @@
+import AMQPClient
+import AMQPProtocol
+import Foundation
+import Messaging
+import NIOCore
+import Testing
+
+/// The messaging layer against RabbitMQ: what ends up acked, retried and dead-lettered.
+@Suite("Queue consumer against RabbitMQ")
+struct QueueConsumerIntegrationTests {
+    static let payload = NotificationPayload(
+        user_id: "665f1c2e9b1d4a0012345678",
+        type: "new_follow",
+        title: "You have a new follower",
+        message: "alice just followed you"
+    )
+
+    @Test func emittedEventIsHandledAndAcked() async throws {
+        try await BrokerLock.shared {
+            let received = Recorder<(NotificationPayload, MessageContext)>()
+            let queue = TestEnvironment.uniqueName("test.events")
+            let handler = MessageHandler(pattern: "create_notification", payload: NotificationPayload.self) {
+                payload,
+                context in
+                await received.append((payload, context))
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                try await MessagePublisher(client: harness.client).emit(
+                    pattern: "create_notification",
+                    data: Self.payload,
+                    queue: queue,
+                    messageID: "m-1"
+                )
+                try await eventually("the handler ran") { await received.count == 1 }
+                let (payload, context) = try #require(await received.values.first)
+                #expect(payload == Self.payload)
+                #expect(context.messageID == "m-1")
+                #expect(context.pattern == "create_notification")
+                #expect(context.retryCount == 0)
+                #expect(!context.redelivered)
+                try await eventually("the queue is empty") { try await MessagingHarness.depth(of: queue) == 0 }
+            }
+        }
+    }
+
+    @Test func transientFailureIsRetriedWithBackoffThenDeadLettered() async throws {
+        try await BrokerLock.shared {
+            let attempts = Recorder<(Int, ContinuousClock.Instant)>()
+            let queue = TestEnvironment.uniqueName("test.retry")
+            let handler = MessageHandler(pattern: "email_request", payload: [String: String].self) { _, context in
+                await attempts.append((context.retryCount, .now))
+                throw MessageHandlingError.transient("SMTP 451 try again later")
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                try await harness.publishRaw(#"{"pattern":"email_request","data":{"type":"welcome-message"}}"#)
+                try await eventually("the message is dead-lettered") {
+                    try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 1
+                }
+                let seen = await attempts.values
+                #expect(seen.map(\.0) == [0, 1, 2])
+                // Each retry waited at least its queue's delay (200 ms, then 400 ms).
+                #expect(seen[1].1 - seen[0].1 >= .milliseconds(190))
+                #expect(seen[2].1 - seen[1].1 >= .milliseconds(390))
+
+                let letters = try await DeadLetterQueue(client: harness.client, topology: harness.topology).list()
+                let letter = try #require(letters.first)
+                #expect(letters.count == 1)
+                #expect(letter.kind == "retries_exhausted")
+                #expect(letter.retryCount == 2)
+                #expect(letter.reason == "SMTP 451 try again later")
+                #expect(letter.pattern == "email_request")
+                #expect(letter.firstFailureAt != nil)
+                #expect(letter.properties.headers?["x-original-queue"]?.stringValue == queue)
+                #expect(
+                    String(buffer: letter.body) == #"{"pattern":"email_request","data":{"type":"welcome-message"}}"#)
+                // Listing does not consume.
+                #expect(try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 1)
+                #expect(try await MessagingHarness.depth(of: queue) == 0)
+            }
+        }
+    }
+
+    @Test func permanentFailureIsDeadLetteredAtOnce() async throws {
+        try await BrokerLock.shared {
+            let attempts = Recorder<Int>()
+            let queue = TestEnvironment.uniqueName("test.permanent")
+            let handler = MessageHandler(pattern: "email_request", payload: [String: String].self) { _, context in
+                await attempts.append(context.retryCount)
+                throw MessageHandlingError.permanent("550 mailbox unavailable")
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                try await harness.publishRaw(#"{"pattern":"email_request","data":{}}"#)
+                try await eventually("dead-lettered") {
+                    try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 1
+                }
+                #expect(await attempts.values == [0])
+                let letter = try #require(
+                    try await DeadLetterQueue(client: harness.client, topology: harness.topology).list().first)
+                #expect(letter.kind == "permanent")
+                #expect(letter.reason == "550 mailbox unavailable")
+                #expect(letter.retryCount == 0)
+            }
+        }
+    }
+
+    @Test func invalidMessagesAreDeadLetteredWithTheirReasonAndTheConsumerGoesOn() async throws {
+        try await BrokerLock.shared {
+            let handled = Recorder<NotificationPayload>()
+            let queue = TestEnvironment.uniqueName("test.invalid")
+            let handler = MessageHandler(pattern: "create_notification", payload: NotificationPayload.self) {
+                payload, _ in
+                await handled.append(payload)
+            }
+            let cases: [(body: String, kind: String, reason: String)] = [
+                ("not json at all", "malformed_json", "the body is not valid UTF-8 JSON"),
+                (
+                    #"{"pattern":"create_notification","data":"\ud800"}"#, "malformed_json",
+                    "the body is not valid UTF-8 JSON"
+                ),
+                (#"[1,2,3]"#, "not_an_object", "the body is not a JSON object"),
+                (#"{"data":{}}"#, "missing_pattern", "the body has no \"pattern\""),
+                (
+                    #"{"pattern":"delete_everything","data":{}}"#, "unknown_pattern",
+                    "no handler for pattern 'delete_everything' on \(queue)"
+                ),
+                (
+                    #"{"pattern":"create_notification","data":{"user_id":"x","type":"t","title":5,"message":"m"}}"#,
+                    "permanent", "data.title is not a string"
+                ),
+                (
+                    #"{"pattern":"create_notification","data":{"type":"t","title":"a","message":"m"}}"#, "permanent",
+                    "data.user_id is missing"
+                ),
+            ]
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                for (index, invalid) in cases.enumerated() {
+                    try await harness.publishRaw(
+                        invalid.body, properties: AMQPBasicProperties(messageID: "invalid-\(index)"))
+                }
+                try await harness.client.publish(
+                    ByteBuffer(bytes: [0x7B, 0xFF, 0xFE, 0x7D]),
+                    routingKey: queue,
+                    properties: AMQPBasicProperties(messageID: "invalid-utf8")
+                )
+                try await harness.client.publish(
+                    ByteBuffer(repeating: UInt8(ascii: " "), count: (1 << 20) + 1),
+                    routingKey: queue,
+                    properties: AMQPBasicProperties(messageID: "too-large")
+                )
+                let valid = try NestEnvelope.encodeEvent(pattern: "create_notification", data: Self.payload)
+                try await harness.publishRaw(String(decoding: valid, as: UTF8.self))
+                try await eventually("the valid message after the invalid ones was handled") {
+                    await handled.count == 1
+                }
+                try await eventually("every invalid message is dead-lettered") {
+                    try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == UInt32(cases.count + 2)
+                }
+                let letters = try await DeadLetterQueue(client: harness.client, topology: harness.topology).list()
+                let byID = Dictionary(uniqueKeysWithValues: letters.map { ($0.messageID ?? "", $0) })
+                for (index, invalid) in cases.enumerated() {
+                    let letter = try #require(byID["invalid-\(index)"])
+                    #expect(letter.kind == invalid.kind, "case \(index)")
+                    #expect(letter.reason == invalid.reason, "case \(index)")
+                    #expect(letter.retryCount == 0)
+                }
+                #expect(byID["invalid-utf8"]?.kind == "malformed_json")
+                #expect(byID["too-large"]?.kind == "too_large")
+                #expect(try await MessagingHarness.depth(of: queue) == 0)
+            }
+        }
+    }
+
+    @Test func sameMessageIDIsHandledOnce() async throws {
+        try await BrokerLock.shared {
+            let handled = Recorder<String>()
+            let queue = TestEnvironment.uniqueName("test.idempotent")
+            let handler = MessageHandler(pattern: "create_notification", payload: NotificationPayload.self) {
+                payload, _ in
+                await handled.append(payload.title)
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                let publisher = MessagePublisher(client: harness.client)
+                try await publisher.emit(
+                    pattern: "create_notification", data: Self.payload, queue: queue, messageID: "dup")
+                try await publisher.emit(
+                    pattern: "create_notification", data: Self.payload, queue: queue, messageID: "dup")
+                // Two identical NestJS emits without message_id are two events.
+                let body = String(
+                    decoding: try NestEnvelope.encodeEvent(pattern: "create_notification", data: Self.payload),
+                    as: UTF8.self)
+                try await harness.publishRaw(body)
+                try await harness.publishRaw(body)
+                try await eventually("all four were consumed") { try await MessagingHarness.depth(of: queue) == 0 }
+                try await eventually("three handled") { await handled.count == 3 }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(await handled.count == 3)
+            }
+        }
+    }
+
+    @Test func replayMovesDeadLettersBackWithTheRetryCountReset() async throws {
+        try await BrokerLock.shared {
+            let attempts = Recorder<Int>()
+            let failing = FailSwitch()
+            let queue = TestEnvironment.uniqueName("test.replay")
+            let handler = MessageHandler(pattern: "email_request", payload: [String: String].self) { _, context in
+                await attempts.append(context.retryCount)
+                if await failing.isOn {
+                    throw MessageHandlingError.permanent("relay refused")
+                }
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                for index in 0..<3 {
+                    try await harness.publishRaw(
+                        #"{"pattern":"email_request","data":{}}"#,
+                        properties: AMQPBasicProperties(messageID: "r-\(index)"))
+                }
+                let dlq = DeadLetterQueue(client: harness.client, topology: harness.topology)
+                try await eventually("three dead letters") { try await dlq.depth() == 3 }
+                await failing.turnOff()
+                #expect(try await dlq.replay(messageIDs: ["r-1"]) == 1)
+                try await eventually("r-1 handled again") { await attempts.count == 4 }
+                #expect(try await dlq.depth() == 2)
+                #expect(try await dlq.replay() == 2)
+                try await eventually("all handled") { await attempts.count == 6 }
+                #expect(await attempts.values == [0, 0, 0, 0, 0, 0])
+                try await eventually("the DLQ is empty") { try await dlq.depth() == 0 }
+                try await harness.publishRaw(#"{"pattern":"nothing","data":{}}"#)
+                try await eventually("one more dead letter") { try await dlq.depth() == 1 }
+                #expect(try await dlq.purge() == 1)
+                #expect(try await dlq.depth() == 0)
+            }
+        }
+    }
+
+    @Test func gracefulShutdownLetsInFlightHandlersFinishAndAck() async throws {
+        try await BrokerLock.shared {
+            let finished = Recorder<Int>()
+            let started = Recorder<Int>()
+            let queue = TestEnvironment.uniqueName("test.drain")
+            let handler = MessageHandler(pattern: "slow", payload: Int.self) { value, _ in
+                await started.append(value)
+                try await Task.sleep(for: .milliseconds(500))
+                await finished.append(value)
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                for value in 0..<3 {
+                    try await harness.publishRaw(#"{"pattern":"slow","data":\#(value)}"#)
+                }
+                try await eventually("all three started") { await started.count == 3 }
+            }
+            // The harness shut down while the handlers slept: they finished and their messages are acked.
+            #expect(Set(await finished.values) == [0, 1, 2])
+        }
+    }
+}
+
+actor FailSwitch {
+    private(set) var isOn = true
+    func turnOff() { self.isOn = false }
+}
