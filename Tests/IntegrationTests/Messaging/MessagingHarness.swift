@@ -87,8 +87,13 @@ struct MessagingHarness {
 
 /// The `create_notification` payload as publishers send it.
 struct NotificationPayload: Codable, Sendable, Equatable {
-    var user_id: String
+    var userID: String
     var type: String
     var title: String
     var message: String
+
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id"
+        case type, title, message
+    }
 }

@@ -9,7 +9,7 @@ import Testing
 @Suite("Queue consumer against RabbitMQ")
 struct QueueConsumerIntegrationTests {
     static let payload = NotificationPayload(
-        user_id: "665f1c2e9b1d4a0012345678",
+        userID: "665f1c2e9b1d4a0012345678",
         type: "new_follow",
         title: "You have a new follower",
         message: "alice just followed you"
