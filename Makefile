@@ -38,6 +38,7 @@ test: check-swift stack-up
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	eval "$$(scripts/stack env)" && $(SWIFT) test --skip-build $(BUILD_FLAGS)
 	Tests/cli/test_serve.sh
+	Tests/cli/test_amqp_cli.sh
 
 bench: build
 	@scripts/bench

@@ -80,7 +80,11 @@ let package = Package(
         .executableTarget(
             name: "DecodeAsync",
             dependencies: [
+                "AMQPClient",
+                "AMQPProtocol",
+                "Messaging",
                 "Observability",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -127,3 +127,22 @@ public struct MessageRejection: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String { self.reason }
 }
+
+extension NestEnvelope {
+    /// Encodes an event body around `data` that is already JSON (validated here).
+    ///
+    /// - Throws: ``MessageRejection`` (`invalidData`) when `data` is not JSON.
+    public static func encodeEvent(pattern: String, rawData data: Data) throws -> Data {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw MessageRejection(.invalidData, "the data is not valid JSON")
+        }
+        var body = Data("{\"pattern\":".utf8)
+        body.append(try JSONEncoder().encode(pattern))
+        body.append(Data(",\"data\":".utf8))
+        body.append(data)
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+}

@@ -20,7 +20,8 @@ struct PikaInteropTests {
                 await received.append((payload, context))
             }
             try await MessagingHarness.run(queue: queue, handlers: [handler]) { _ in
-                let data = #"{"user_id":"665f1c2e9b1d4a0012345678","type":"session_created","title":"New Login Detected","message":"You just signed in"}"#
+                let data =
+                    #"{"user_id":"665f1c2e9b1d4a0012345678","type":"session_created","title":"New Login Detected","message":"You just signed in"}"#
                 // pika also re-declares the queue as NestJS does ({durable: true}): a 406 here would
                 // mean our declaration broke the original producers.
                 try TestEnvironment.run([Self.python, Self.peer, "publish-nest", queue, "create_notification", data])
@@ -41,8 +42,10 @@ struct PikaInteropTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await client.run() }
                 try await client.declare([.queue(queue)])
-                let payload = NotificationPayload(userID: "665f1c2e9b1d4a0012345678", type: "new_follow", title: "t", message: "m")
-                try await MessagePublisher(client: client).emit(pattern: "create_notification", data: payload, queue: queue, messageID: "out-1")
+                let payload = NotificationPayload(
+                    userID: "665f1c2e9b1d4a0012345678", type: "new_follow", title: "t", message: "m")
+                try await MessagePublisher(client: client).emit(
+                    pattern: "create_notification", data: payload, queue: queue, messageID: "out-1")
                 let output = try TestEnvironment.run([Self.python, Self.peer, "get", queue])
                 let message = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
                 #expect(message["keys"] as? [String] == ["pattern", "data"])

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The operator commands against the local RabbitMQ, checked with an independent client (pika):
+# `emit` publishes a NestJS envelope (persistent, confirmed); `dlq list|show|replay|purge` operate
+# dead letters shaped as the queue consumer writes them.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${DECODE_ASYNC_BIN:-$REPO/.build/debug/decode-async}
+PY=$REPO/.venv/bin/python
+PEER=$REPO/Tests/IntegrationTests/Peers/pika_peer.py
+QUEUE="cli.test.$$.$RANDOM"
+eval "$("$REPO/scripts/stack" env)"
+trap '"$PY" "$PEER" delete "$QUEUE" "$QUEUE.dlq" >/dev/null 2>&1 || true' EXIT
+
+fail() {
+	echo "test_amqp_cli: FAIL: $*" >&2
+	exit 1
+}
+ok() { echo "test_amqp_cli: ok: $*"; }
+field() { "$PY" -c 'import json,sys; v=json.load(sys.stdin); print(json.dumps(v[sys.argv[1]]) if v else "null")' "$1"; }
+
+# emit: --data inline, @file and stdin.
+"$BIN" emit create_notification --queue "$QUEUE" --message-id cli-1 \
+	--data '{"user_id":"665f1c2e9b1d4a0012345678","type":"new_follow","title":"t","message":"m"}' >/dev/null
+message=$("$PY" "$PEER" get "$QUEUE")
+[ "$(field keys <<<"$message")" = '["pattern", "data"]' ] || fail "emit: keys $(field keys <<<"$message")"
+[ "$(field delivery_mode <<<"$message")" = 2 ] || fail "emit: not persistent"
+[ "$(field message_id <<<"$message")" = '"cli-1"' ] || fail "emit: message_id"
+printf '{"n":1}' >"$REPO/.stack/emit-data.json"
+"$BIN" emit from_file --queue "$QUEUE" --data "@$REPO/.stack/emit-data.json" >/dev/null
+rm -f "$REPO/.stack/emit-data.json"
+[ "$(field body <<<"$("$PY" "$PEER" get "$QUEUE")")" = '"{\\"pattern\\":\\"from_file\\",\\"data\\":{\\"n\\":1}}"' ] || fail "emit @file"
+echo '[1,2]' | "$BIN" emit from_stdin --queue "$QUEUE" --data - >/dev/null
+grep -q 'from_stdin' <<<"$("$PY" "$PEER" get "$QUEUE")" || fail "emit from stdin"
+if "$BIN" emit bad --queue "$QUEUE" --data '{not json' >/dev/null 2>&1; then fail "emit accepted invalid JSON"; fi
+ok "emit publishes NestJS envelopes (inline, @file, stdin) and refuses invalid JSON"
+
+# dlq: two dead letters written as the consumer writes them.
+"$PY" "$PEER" publish-dead "$QUEUE" dead-1 "SMTP 451 try again later"
+"$PY" "$PEER" publish-dead "$QUEUE" dead-2 "550 mailbox unavailable"
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q 'dead-1 .*email_request .*retries_exhausted .*3 .*SMTP 451 try again later' <<<"$listing" || fail "dlq list: $listing"
+grep -q 'dead-2' <<<"$listing" || fail "dlq list misses dead-2"
+"$BIN" dlq list "$QUEUE" | grep -q dead-1 || fail "dlq list consumed the letters"
+ok "dlq list shows reason and history without consuming"
+
+shown=$("$BIN" dlq show "$QUEUE" dead-2)
+grep -q '^reason: *550 mailbox unavailable' <<<"$shown" || fail "dlq show: $shown"
+grep -q 'welcome-message' <<<"$shown" || fail "dlq show has no body"
+ok "dlq show prints history, headers and body"
+
+"$BIN" dlq replay "$QUEUE" --message-id dead-1 | grep -q 'replayed 1 message' || fail "dlq replay --message-id"
+replayed=$("$PY" "$PEER" get "$QUEUE")
+[ "$(field message_id <<<"$replayed")" = '"dead-1"' ] || fail "replayed message not in $QUEUE"
+[ "$(field headers <<<"$replayed")" = '{"x-trace": "keep-me"}' ] || fail "replay kept our headers: $(field headers <<<"$replayed")"
+"$BIN" dlq list "$QUEUE" | grep -q dead-2 || fail "dead-2 left the DLQ"
+ok "dlq replay moves one letter back with its history and retry count removed"
+
+if echo wrong | "$BIN" dlq purge "$QUEUE" >/dev/null 2>&1; then fail "purge without confirmation"; fi
+"$BIN" dlq list "$QUEUE" | grep -q dead-2 || fail "unconfirmed purge deleted letters"
+"$BIN" dlq purge "$QUEUE" --yes | grep -q 'purged 1 message' || fail "dlq purge --yes"
+"$BIN" dlq list "$QUEUE" | grep -q 'is empty' || fail "DLQ not empty after purge"
+ok "dlq purge asks for confirmation, then empties the DLQ"
