@@ -29,7 +29,8 @@ message=$("$PY" "$PEER" get "$QUEUE")
 printf '{"n":1}' >"$REPO/.stack/emit-data.json"
 "$BIN" emit from_file --queue "$QUEUE" --data "@$REPO/.stack/emit-data.json" >/dev/null
 rm -f "$REPO/.stack/emit-data.json"
-[ "$(field body <<<"$("$PY" "$PEER" get "$QUEUE")")" = '"{\\"pattern\\":\\"from_file\\",\\"data\\":{\\"n\\":1}}"' ] || fail "emit @file"
+expected='"{\"pattern\":\"from_file\",\"data\":{\"n\":1}}"'
+[ "$(field body <<<"$("$PY" "$PEER" get "$QUEUE")")" = "$expected" ] || fail "emit @file"
 echo '[1,2]' | "$BIN" emit from_stdin --queue "$QUEUE" --data - >/dev/null
 grep -q 'from_stdin' <<<"$("$PY" "$PEER" get "$QUEUE")" || fail "emit from stdin"
 if "$BIN" emit bad --queue "$QUEUE" --data '{not json' >/dev/null 2>&1; then fail "emit accepted invalid JSON"; fi
