@@ -40,7 +40,8 @@ test: check-swift stack-up
 	Tests/cli/test_serve.sh
 	Tests/cli/test_amqp_cli.sh
 
-bench: build
+bench: check-swift stack-up
+	$(SWIFT) build -c release $(BUILD_FLAGS)
 	@scripts/bench
 
 lint: check-swift

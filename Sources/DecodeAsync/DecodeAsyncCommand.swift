@@ -6,6 +6,8 @@ struct DecodeAsyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode-async",
         abstract: "Notification delivery, email processing and MongoDB to Neo4j sync for the Decode Network.",
-        subcommands: [ServeCommand.self, ConfigCommand.self, EmitCommand.self, DeadLetterCommand.self]
+        subcommands: [
+            ServeCommand.self, ConfigCommand.self, EmitCommand.self, DeadLetterCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -104,6 +104,16 @@ struct ConfigurationTests {
         #expect(!errors.joined().contains("hunter2"))
     }
 
+    @Test func amqpURIParametersAreChecked() {
+        var environment = Self.complete
+        environment["RABBITMQ_URI"] = "amqp://rabbit?heartbeat=soon"
+        #expect(
+            self.errors(environment) == [
+                #"RABBITMQ_URI="amqp://rabbit?heartbeat=soon" is invalid: expected an AMQP URI (heartbeat must be a number from 0 to 65535)"#
+            ]
+        )
+    }
+
     @Test func uriValidation() {
         let mongo = ["mongodb", "mongodb+srv"]
         #expect(SettingsReader.isValidURI("mongodb://u:p@a:27017,b:27018/db?replicaSet=rs0", schemes: mongo))

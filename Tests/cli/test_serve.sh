@@ -44,7 +44,7 @@ email_port=$(free_port)
 sync_port=$(free_port)
 (cd "$WORK" && exec env -i PATH="$PATH" NOTIFICATION_PORT="$notification_port" EMAIL_WORKER_PORT="$email_port" \
 	NEO4JDB_SYNC_PORT="$sync_port" NOTIFICATION_HOST=127.0.0.1 EMAIL_WORKER_HOST=127.0.0.1 NEO4JDB_SYNC_HOST=127.0.0.1 \
-	MONGO_URI=mongodb://127.0.0.1:27017 NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=x \
+	RABBITMQ_URI="${RABBITMQ_URI:-amqp://guest:guest@127.0.0.1:5672}" MONGO_URI=mongodb://127.0.0.1:27017 NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=x \
 	DD_SERVICE=decode-test "$BIN" serve >"$WORK/serve.log" 2>&1) &
 pid=$!
 
@@ -54,6 +54,11 @@ for port in "$notification_port" "$email_port" "$sync_port"; do
 		kill -0 "$pid" 2>/dev/null || fail "decode-async serve exited early"
 		sleep 0.1
 	done
+done
+# Wait (bounded) until the RabbitMQ connection is up.
+for _ in $(seq 1 100); do
+	curl -sS "http://127.0.0.1:$notification_port/ready" | grep -q '"name":"rabbitmq","status":"up"' && break
+	sleep 0.1
 done
 
 check_service() {
@@ -66,6 +71,8 @@ check_service() {
 	[ "$code" = 503 ] || fail "$name /ready answered $code, expected 503 while its flow is not built"
 	grep -q '"name":"flow"' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
 	grep -q 'not built yet' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
+	# The broker check is real: up here, because the stack's RabbitMQ runs.
+	grep -q '"name":"rabbitmq","status":"up"' "$WORK/ready.json" || fail "$name /ready: rabbitmq not up: $(cat "$WORK/ready.json")"
 	body=$(curl -fsS "http://127.0.0.1:$port/metrics") || fail "$name /metrics did not answer 200"
 	grep -q "metrics_service_initialized{service=\"decode-test\",env=\"production\",component=\"$name\"} 1" <<<"$body" ||
 		fail "$name /metrics lacks metrics_service_initialized: $body"

@@ -1,3 +1,4 @@
+import AMQPClient
 import Configuration
 import Logging
 import Observability
@@ -48,6 +49,13 @@ struct SharedConfiguration {
         self.rabbitmqURI =
             settings.uri("RABBITMQ_URI", default: "amqp://localhost:5672", schemes: ["amqp", "amqps"])
             ?? "amqp://localhost:5672"
+        do {
+            _ = try AMQPConnectionConfiguration(uri: self.rabbitmqURI)
+        } catch {
+            settings.invalid(
+                "RABBITMQ_URI", value: self.rabbitmqURI,
+                expected: "an AMQP URI (\(error.message ?? "see the RabbitMQ URI specification"))")
+        }
         self.logLevel = settings.choice("LOG_LEVEL", default: Logger.Level.info)
         self.logFormat = settings.choice("LOG_FORMAT", default: LogFormat.logfmt)
         self.metrics = MetricsConfiguration(&settings)

@@ -58,6 +58,11 @@ struct SettingsReader {
         self.errors.append(ConfigurationError(variable: variable, problem: problem, expected: expected))
     }
 
+    /// Records a value that passed the basic checks but that a client refuses (e.g. a URI parameter).
+    mutating func invalid(_ variable: String, value: String, expected: String) {
+        self.fail(variable, value: value, secret: false, expected: expected)
+    }
+
     // MARK: Typed reads
 
     /// A string with an optional default; `nil` when unset and without default.

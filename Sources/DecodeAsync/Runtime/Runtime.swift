@@ -1,3 +1,4 @@
+import AMQPClient
 import Hummingbird
 import Logging
 import Metrics
@@ -38,10 +39,18 @@ struct Runtime {
             )
         )
 
-        var groupServices: [any Service] = [dogStatsD]
+        var connection = try AMQPConnectionConfiguration(uri: shared.rabbitmqURI)
+        connection.connectionName = "decode-async \(self.services.map(\.rawValue).sorted().joined(separator: ","))"
+        let broker = AMQPClient(
+            configuration: .init(connection: connection), logger: Logger(label: "decode-async.amqp"))
+        let brokerCheck = ReadinessCheck(name: "rabbitmq") {
+            guard broker.isConnected else { throw ReadinessFailure("not connected to RabbitMQ") }
+        }
+
+        var groupServices: [any Service] = [dogStatsD, broker]
         for name in ServiceName.allCases where self.services.contains(name) {
             guard let binding = self.binding(of: name) else { continue }
-            var checks: [ReadinessCheck] = []
+            var checks: [ReadinessCheck] = [brokerCheck]
             if let pending = name.pendingFlow {
                 logger.warning(
                     "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"
