@@ -130,6 +130,8 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "Messaging",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
