@@ -132,6 +132,7 @@ let package = Package(
                 "Messaging",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

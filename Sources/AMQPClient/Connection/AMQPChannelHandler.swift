@@ -2,6 +2,7 @@ import AMQPProtocol
 import DequeModule
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Runs the AMQP protocol on one socket: decodes frames, feeds them to the connection and channel
 /// state machines, and performs the actions they return (write frames, complete promises, yield
@@ -86,6 +87,11 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError {
+            let failure = AMQPClientError(.connectionFailed, message: "TLS handshake failed", underlying: error)
+            self.run(self.connection.errorHappened(failure), context: context)
+            return
+        }
         self.run(self.connection.errorHappened(error), context: context)
     }
 

@@ -91,21 +91,23 @@ public final class AMQPConnection: Sendable {
             channel.close(promise: nil)
             throw AMQPClientError(.connectionFailed, message: "the pipeline was not set up")
         }
+        let timedOut = NIOLockedValueBox(false)
         let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+            timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
         do {
             try await connected.get()
             deadline.cancel()
-        } catch let error as AMQPClientError {
+        } catch {
             deadline.cancel()
-            if error.code == .connectionLost, !channel.isActive {
+            if timedOut.withLockedValue({ $0 }) {
                 throw AMQPClientError(
                     .timeout, message: "handshake not finished within \(configuration.connectionTimeout)")
             }
-            throw error
-        } catch {
-            deadline.cancel()
+            if let error = error as? AMQPClientError {
+                throw error
+            }
             throw AMQPClientError(.connectionFailed, underlying: error)
         }
         return AMQPConnection(channel: channel, shutdown: shutdown, blockedReason: blockedReason, logger: logger)

@@ -239,6 +239,10 @@ struct AMQPConnectionStateMachine {
             if let protocolError = error as? AMQPProtocolError {
                 return self.violation(protocolError.reason)
             }
+            if let clientError = error as? AMQPClientError {
+                self.state = .closed
+                return .shutDown(clientError)
+            }
             self.state = .closed
             return .shutDown(AMQPClientError(.connectionLost, underlying: error))
         }

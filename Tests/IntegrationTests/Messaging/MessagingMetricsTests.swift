@@ -41,7 +41,8 @@ struct MessagingMetricsTests {
             try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
                 let publisher = MessagePublisher(client: harness.client)
                 for title in ["ok", "fail later", "fail now"] {
-                    let payload = NotificationPayload(userID: "665f1c2e9b1d4a0012345678", type: "new_follow", title: title, message: "m")
+                    let payload = NotificationPayload(
+                        userID: "665f1c2e9b1d4a0012345678", type: "new_follow", title: title, message: "m")
                     try await publisher.emit(pattern: "create_notification", data: payload, queue: queue)
                 }
                 try await eventually("both failures are dead-lettered") {
@@ -59,7 +60,9 @@ struct MessagingMetricsTests {
             #expect(self.total("queue.message.dead_lettered", tags + [("reason", "retries_exhausted")]) == 1)
             #expect(self.total("queue.message.dead_lettered", tags + [("reason", "permanent")]) == 1)
             #expect(self.total("queue.message.failed", tags + [("operation", "consume")]) == 2)
-            #expect(self.total("queue.message.published", [("queue_name", queue), ("message_type", "create_notification")]) == 3)
+            #expect(
+                self.total("queue.message.published", [("queue_name", queue), ("message_type", "create_notification")])
+                    == 3)
             let timers = metrics.timers(label: "queue.message.processing.duration")
                 .filter { timer in timer.dimensions.contains { $0 == ("queue_name", queue) } }
             #expect(timers.filter { $0.dimensions.contains { $0 == ("error", "true") } }.flatMap(\.values).count == 4)
