@@ -126,6 +126,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MessagingTests",
+            dependencies: ["Messaging", "AMQPClient", "AMQPProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "AMQPClient",

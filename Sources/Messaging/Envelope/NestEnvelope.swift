@@ -15,7 +15,7 @@ public struct NestEnvelope: Sendable, Equatable {
     public static func parse(_ body: Data) throws(MessageRejection) -> NestEnvelope {
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: body, options: [])
+            object = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
         } catch {
             throw MessageRejection(.malformedJSON, "the body is not valid UTF-8 JSON")
         }

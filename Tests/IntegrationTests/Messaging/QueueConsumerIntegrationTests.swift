@@ -259,3 +259,53 @@ actor FailSwitch {
     private(set) var isOn = true
     func turnOff() { self.isOn = false }
 }
+
+/// NestJS `ClientProxy.send` requests: answered on `reply_to` with the same `correlation_id`.
+@Suite("NestJS requests against RabbitMQ")
+struct NestRequestIntegrationTests {
+    @Test func requestsAreAnsweredOnReplyToWithTheCorrelationID() async throws {
+        try await BrokerLock.shared {
+            let queue = TestEnvironment.uniqueName("test.requests")
+            let replies = TestEnvironment.uniqueName("test.replies")
+            let handler = MessageHandler(pattern: "update_user_request", payload: [String: String].self) { payload, _ in
+                if payload["_id"] == nil {
+                    throw MessageHandlingError.permanent("no _id")
+                }
+            }
+            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+                try await harness.client.declare([
+                    .queue(name: replies, durable: false, exclusive: false, autoDelete: true, arguments: [:])
+                ])
+                try await harness.publishRaw(
+                    #"{"pattern":"update_user_request","data":{"_id":"665f1c2e9b1d4a0012345678"},"id":"req-1"}"#,
+                    properties: AMQPBasicProperties(correlationID: "corr-1", replyTo: replies)
+                )
+                try await harness.publishRaw(
+                    #"{"pattern":"update_user_request","data":{},"id":"req-2"}"#,
+                    properties: AMQPBasicProperties(correlationID: "corr-2", replyTo: replies)
+                )
+                var answers: [String: [String: Any]] = [:]
+                var correlations: [String: String] = [:]
+                try await eventually("both requests answered") {
+                    if let result = try await harness.client.withChannel({
+                        try await $0.get(queue: replies, noAck: true)
+                    }),
+                        let object = try JSONSerialization.jsonObject(
+                            with: Data(result.delivery.body.readableBytesView)) as? [String: Any],
+                        let id = object["id"] as? String
+                    {
+                        answers[id] = object
+                        correlations[id] = result.delivery.properties.correlationID
+                    }
+                    return answers.count == 2
+                }
+                #expect(answers["req-1"]?["isDisposed"] as? Bool == true)
+                #expect(answers["req-1"]?["err"] == nil)
+                #expect(correlations["req-1"] == "corr-1")
+                #expect(answers["req-2"]?["status"] as? String == "error")
+                #expect(answers["req-2"]?["err"] as? String == "no _id")
+                #expect(correlations["req-2"] == "corr-2")
+            }
+        }
+    }
+}
