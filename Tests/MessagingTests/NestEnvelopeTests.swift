@@ -49,8 +49,13 @@ struct NestEnvelopeTests {
 
     @Test func dataDecodingErrorsNameTheFieldButNotTheValue() {
         struct Payload: Decodable {
-            var user_id: String
+            var userID: String
             var count: Int
+
+            enum CodingKeys: String, CodingKey {
+                case userID = "user_id"
+                case count
+            }
         }
         let body = Data(#"{"pattern":"p","data":{"user_id":"secret@example.com","count":"many"}}"#.utf8)
         do {
