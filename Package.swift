@@ -120,6 +120,7 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "AMQPProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -141,6 +142,7 @@ let package = Package(
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import AMQPProtocol
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -96,11 +97,11 @@ struct AMQPChannelHandlerTests {
             return nil
         }
         #expect(bodySizes == [4088, 4088, 1824])
-        var done = false
-        confirmed.futureResult.whenSuccess { done = true }
-        #expect(!done)
+        let done = NIOLockedValueBox(false)
+        confirmed.futureResult.whenSuccess { done.withLockedValue { $0 = true } }
+        #expect(!done.withLockedValue { $0 })
         try broker.send(.method(channel: 1, .basic(.ack(deliveryTag: 1, multiple: false))))
-        #expect(done)
+        #expect(done.withLockedValue { $0 })
     }
 
     @Test func channelErrorFailsPendingRequestAndAnswersCloseOk() throws {

@@ -260,6 +260,7 @@ public final class AMQPClient: Service, Sendable {
     }
 
     /// Runs `body` with a fresh channel on the current connection (waiting for one), then closes it.
+    @discardableResult
     public func withChannel<Result: Sendable>(
         _ body: (AMQPChannel) async throws -> Result
     ) async throws -> Result {

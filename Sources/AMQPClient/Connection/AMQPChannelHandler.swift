@@ -241,9 +241,12 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         case .sendCloseAndWait(let close):
             self.writeFrames([.method(channel: 0, .connection(.close(close)))], context: context)
             // A broker that never answers close-ok does not keep us waiting forever.
-            context.eventLoop.scheduleTask(in: .seconds(5)) { [weak self] in
-                guard let self, let context = self.context else { return }
-                self.shutDown(AMQPClientError(.connectionClosed, message: "no close-ok within 5 s"), context: context)
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .seconds(5)) {
+                let handler = bound.value
+                guard let context = handler.context else { return }
+                handler.shutDown(
+                    AMQPClientError(.connectionClosed, message: "no close-ok within 5 s"), context: context)
             }
         case .shutDown(let error):
             self.shutDown(error, context: context)
@@ -253,10 +256,11 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
     private func startHeartbeats(seconds: UInt16, context: ChannelHandlerContext) {
         guard seconds > 0 else { return }
         let interval = TimeAmount.milliseconds(Int64(seconds) * 500)
-        self.heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
-            [weak self] _ in
-            guard let self, let context = self.context else { return }
-            self.run(self.connection.heartbeatTimerFired(), context: context)
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let handler = bound.value
+            guard let context = handler.context else { return }
+            handler.run(handler.connection.heartbeatTimerFired(), context: context)
         }
     }
 

@@ -174,3 +174,34 @@ actor RestartProgress {
         self.isDone = true
     }
 }
+
+/// `connection.blocked` / `connection.unblocked` when RabbitMQ raises and clears a memory alarm.
+@Suite("AMQP flow control against RabbitMQ")
+struct AMQPBlockedIntegrationTests {
+    @Test func memoryAlarmBlocksAndUnblocksPublishers() async throws {
+        try await BrokerLock.exclusive {
+            let connection = try await AMQPConnection.connect(
+                configuration: try AMQPConnectionConfiguration(uri: TestEnvironment.rabbitMQURI)
+            )
+            let channel = try await connection.openChannel()
+            let queue = TestEnvironment.uniqueName("test.blocked")
+            try await channel.queueDeclare(queue, durable: false, autoDelete: true)
+            try await channel.publish(ByteBuffer(string: "before"), routingKey: queue)
+            #expect(connection.blocked == nil)
+            do {
+                try TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0"])
+                // The broker blocks a connection once it publishes during the alarm.
+                try await channel.publish(ByteBuffer(string: "during"), routingKey: queue)
+                try await eventually("connection.blocked arrived") { connection.blocked != nil }
+                #expect(connection.blocked?.isEmpty == false)
+            } catch {
+                _ = try? TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
+                throw error
+            }
+            try TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
+            try await eventually("connection.unblocked arrived") { connection.blocked == nil }
+            #expect(connection.isOpen)
+            await connection.close()
+        }
+    }
+}
