@@ -69,11 +69,7 @@ public struct AMQPChannel: Sendable {
         arguments: AMQPFieldTable = [:]
     ) async throws(AMQPClientError) {
         let bind = AMQPMethod.Exchange.Bind(
-            destination: destination,
-            source: source,
-            routingKey: routingKey,
-            arguments: arguments
-        )
+            destination: destination, source: source, routingKey: routingKey, arguments: arguments)
         _ = try await self.callExpectingMethod(.exchange(.bind(bind)))
     }
 
@@ -85,11 +81,7 @@ public struct AMQPChannel: Sendable {
         arguments: AMQPFieldTable = [:]
     ) async throws(AMQPClientError) {
         let bind = AMQPMethod.Exchange.Bind(
-            destination: destination,
-            source: source,
-            routingKey: routingKey,
-            arguments: arguments
-        )
+            destination: destination, source: source, routingKey: routingKey, arguments: arguments)
         _ = try await self.callExpectingMethod(.exchange(.unbind(bind)))
     }
 

@@ -64,20 +64,11 @@ public struct LogLineFormatter: Sendable {
     static func logfmtValue(_ value: String) -> String {
         let needsQuotes =
             value.isEmpty
-            || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline || $0 == "\t" }
-        guard needsQuotes else { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(scalar)
+            || value.contains {
+                $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline || ($0.asciiValue ?? 0x20) < 0x20
             }
-        }
-        return out + "\""
+        // Quoted values use the JSON string escapes, so a line never breaks.
+        return needsQuotes ? Self.jsonString(value) : value
     }
 
     static func flatten(_ value: Logger.MetadataValue) -> String {

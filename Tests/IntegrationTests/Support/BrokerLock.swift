@@ -9,26 +9,25 @@ actor BrokerLock {
 
     /// Runs `body` beside other shared holders.
     static func shared<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        await Self.shared.acquire(exclusive: false)
-        do {
-            let result = try await body()
-            await Self.shared.release(exclusive: false)
-            return result
-        } catch {
-            await Self.shared.release(exclusive: false)
-            throw error
-        }
+        try await Self.holding(exclusive: false, body)
     }
 
     /// Runs `body` alone.
     static func exclusive<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        await Self.shared.acquire(exclusive: true)
+        try await Self.holding(exclusive: true, body)
+    }
+
+    private static func holding<Result: Sendable>(
+        exclusive: Bool,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        await Self.shared.acquire(exclusive: exclusive)
         do {
             let result = try await body()
-            await Self.shared.release(exclusive: true)
+            await Self.shared.release(exclusive: exclusive)
             return result
         } catch {
-            await Self.shared.release(exclusive: true)
+            await Self.shared.release(exclusive: exclusive)
             throw error
         }
     }
