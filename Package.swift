@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "decode-async", targets: ["DecodeAsync"]),
         .library(name: "Observability", targets: ["Observability"]),
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
+        .library(name: "MongoStore", targets: ["MongoStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -59,6 +60,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CLibMongoc",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev"])]
+        ),
+        .target(
+            name: "MongoStore",
+            dependencies: [
+                "CLibMongoc",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -127,6 +141,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MongoStoreTests",
+            dependencies: ["MongoStore", "CLibMongoc"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MessagingTests",
             dependencies: ["Messaging", "AMQPClient", "AMQPProtocol"],
             swiftSettings: swiftSettings
@@ -136,6 +155,7 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "Messaging",
+                "MongoStore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

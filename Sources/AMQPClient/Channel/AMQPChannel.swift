@@ -233,6 +233,11 @@ public struct AMQPChannel: Sendable {
         _ = try await self.callExpectingMethod(.basic(.cancel(consumerTag: consumerTag, noWait: false)))
     }
 
+    /// Cancels a consumer without waiting for the broker's answer (`no-wait`), for shutdown handlers.
+    public func cancelWithoutWaiting(consumerTag: String) {
+        self.send(.basic(.cancel(consumerTag: consumerTag, noWait: true)))
+    }
+
     /// Fetches one message, or nil when the queue is empty.
     public func get(queue: String, noAck: Bool = false) async throws(AMQPClientError) -> AMQPGetResult? {
         guard case .get(let result) = try await self.call(.basic(.get(queue: queue, noAck: noAck))) else {

@@ -101,7 +101,7 @@ public final class AMQPClient: Service, Sendable {
         }
         if let live {
             live.newConsumers.finish()
-            Task { await live.connection.close() }
+            live.connection.initiateClose()
         }
     }
 

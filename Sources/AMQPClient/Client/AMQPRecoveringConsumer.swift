@@ -30,6 +30,14 @@ public struct AMQPRecoveringConsumer: AsyncSequence, Sendable {
         self.deliveries.makeAsyncIterator()
     }
 
+    /// Stops consuming at once, without waiting (for graceful-shutdown handlers): sends `basic.cancel`
+    /// (no-wait) and ends the sequence after what it already holds. Deliveries still arriving are not
+    /// acknowledged and return to the queue when their channel closes.
+    public func stop() {
+        self.client.remove(self.registration)
+        self.registration.stop()
+    }
+
     /// Stops consuming: cancels the consumer at the broker (deliveries already sent still arrive),
     /// then ends the sequence. Unacknowledged deliveries return to the queue when their channel closes.
     public func cancel() async {
@@ -53,6 +61,17 @@ final class ConsumerRegistration: Sendable {
 
     func finish() {
         self.current.withLockedValue { $0.cancelled = true }
+        self.continuation.finish()
+    }
+
+    func stop() {
+        let consumer = self.current.withLockedValue { state -> AMQPConsumer? in
+            state.cancelled = true
+            return state.consumer
+        }
+        if let consumer {
+            consumer.channel.cancelWithoutWaiting(consumerTag: consumer.consumerTag)
+        }
         self.continuation.finish()
     }
 

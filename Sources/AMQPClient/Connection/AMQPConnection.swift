@@ -129,6 +129,11 @@ public final class AMQPConnection: Sendable {
         try? await self.channel.closeFuture.get()
     }
 
+    /// Starts a polite close without waiting for it (for shutdown handlers, which must not block).
+    public func initiateClose() {
+        self.send(.closeConnection(promise: self.channel.eventLoop.makePromise(of: Void.self)))
+    }
+
     /// Waits until the connection is gone and returns why.
     public func closed() async -> AMQPClientError {
         (try? await self.shutdownFuture.get()) ?? AMQPClientError(.connectionLost)

@@ -79,7 +79,7 @@ public final class QueueConsumer: Service, Sendable {
             await withGracefulShutdownHandler {
                 await self.consume(consumer)
             } onGracefulShutdown: {
-                Task { await consumer.cancel() }
+                consumer.stop()
             }
             outer.cancelAll()
         }

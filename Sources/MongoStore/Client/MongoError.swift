@@ -1,0 +1,65 @@
+import CLibMongoc
+
+/// Every MongoStore failure: what kind, the server's or driver's code, and a message without values.
+public struct MongoError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// Network or server selection failure, or a timeout: retrying later may succeed.
+        case network
+        /// A unique index refused the write (server code 11000).
+        case duplicateKey
+        case writeConcern
+        /// The server answered with an error code.
+        case server
+        /// A document did not decode (see ``MongoError/path``).
+        case bsonDecoding
+        case invalidURI
+        case invalidArgument
+    }
+
+    public var kind: Kind
+    /// The server or driver error code.
+    public var code: UInt32
+    public var message: String
+    /// The field path of a decoding failure.
+    public var path: String?
+
+    /// Whether a retry may succeed.
+    public var isRetryable: Bool { self.kind == .network }
+
+    public var description: String {
+        var text = "MongoDB \(self.kind) (\(self.code)): \(self.message)"
+        if let path { text += " at \(path)" }
+        return text
+    }
+
+    init(kind: Kind, code: UInt32 = 0, message: String, path: String? = nil) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.path = path
+    }
+
+    /// Classifies a libmongoc error (error API version 2).
+    init(_ error: bson_error_t) {
+        var error = error
+        let message = withUnsafeBytes(of: &error.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let domain = error.domain
+        let code = error.code
+        let kind: Kind
+        if code == 11000 || code == 11001 {
+            kind = .duplicateKey
+        } else if domain == UInt32(MONGOC_ERROR_STREAM.rawValue)
+            || domain == UInt32(MONGOC_ERROR_SERVER_SELECTION.rawValue)
+            || [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].contains(code)
+        {
+            kind = .network
+        } else if domain == UInt32(MONGOC_ERROR_WRITE_CONCERN.rawValue) {
+            kind = .writeConcern
+        } else {
+            kind = .server
+        }
+        self.init(kind: kind, code: code, message: message)
+    }
+}
