@@ -16,6 +16,9 @@ struct BSONCodecTests {
         "null": .null, "int32": .int32(Int32.min), "int64": .int64(Int64.max),
         "decimal128": .decimal128([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x30]),
         "ключ": .string("unicode key"),
+        "timestamp": .timestamp(increment: 7, seconds: 1_700_000_000),
+        "regex": .regularExpression(pattern: "^a.*", options: "i"),
+        "min": .minKey, "max": .maxKey,
         "empty": .document([:]),
     ]
 

@@ -16,6 +16,11 @@ public enum BSON: Sendable, Hashable {
     case int64(Int64)
     /// IEEE 754-2008 decimal128, little-endian bytes as stored.
     case decimal128([UInt8])
+    /// The server's internal timestamp (replication, `$clusterTime`).
+    case timestamp(increment: UInt32, seconds: UInt32)
+    case regularExpression(pattern: String, options: String)
+    case minKey
+    case maxKey
 
     /// The BSON element type byte.
     var typeByte: UInt8 {
@@ -32,6 +37,10 @@ public enum BSON: Sendable, Hashable {
         case .int32: 0x10
         case .int64: 0x12
         case .decimal128: 0x13
+        case .timestamp: 0x11
+        case .regularExpression: 0x0B
+        case .minKey: 0xFF
+        case .maxKey: 0x7F
         }
     }
 

@@ -59,6 +59,18 @@ public enum BSONCodec {
         case .decimal128(let raw):
             guard raw.count == 16 else { throw Error(path: path, reason: "decimal128 needs 16 bytes") }
             bytes += raw
+        case .timestamp(let increment, let seconds):
+            self.appendInteger(increment, to: &bytes)
+            self.appendInteger(seconds, to: &bytes)
+        case .regularExpression(let pattern, let options):
+            guard !pattern.utf8.contains(0), !options.utf8.contains(0) else {
+                throw Error(path: path, reason: "a regular expression contains a NUL byte")
+            }
+            bytes += pattern.utf8
+            bytes.append(0)
+            bytes += options.utf8
+            bytes.append(0)
+        case .minKey, .maxKey: break
         }
     }
 
@@ -170,6 +182,14 @@ public enum BSONCodec {
             case 0x10: return .int32(try self.integer(Int32.self, path: path))
             case 0x12: return .int64(try self.integer(Int64.self, path: path))
             case 0x13: return .decimal128(Array(try self.take(16, path: path)))
+            case 0x11:
+                let increment = try self.integer(UInt32.self, path: path)
+                return .timestamp(increment: increment, seconds: try self.integer(UInt32.self, path: path))
+            case 0x0B:
+                let pattern = try self.cString(path: path)
+                return .regularExpression(pattern: pattern, options: try self.cString(path: path))
+            case 0xFF: return .minKey
+            case 0x7F: return .maxKey
             default: throw Error(path: path, reason: "BSON type 0x\(String(type, radix: 16)) is not supported")
             }
         }

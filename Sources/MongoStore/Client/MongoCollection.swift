@@ -6,7 +6,7 @@ public struct MongoCollection: Sendable {
     public let database: String
     public let name: String
 
-    private func withCollection<Result: Sendable>(
+    func withCollection<Result: Sendable>(
         _ body: @Sendable @escaping (OpaquePointer) throws -> Result
     ) async throws -> Result {
         let database = self.database
@@ -56,20 +56,30 @@ public struct MongoCollection: Sendable {
                     guard let cursor = mongoc_collection_find_with_opts(collection, filterBSON, optionsBSON, nil) else {
                         throw MongoError(kind: .server, message: "no cursor")
                     }
-                    defer { mongoc_cursor_destroy(cursor) }
-                    var documents: [BSONDocument] = []
-                    var next: OpaquePointer?
-                    while mongoc_cursor_next(cursor, &next), let document = next {
-                        documents.append(try BSONDocument(copying: document))
-                    }
-                    var error = bson_error_t()
-                    if mongoc_cursor_error(cursor, &error) {
-                        throw MongoError(error)
-                    }
-                    return documents
+                    return try MongoCollection.drain(cursor)
                 }
             }
         }
+    }
+
+    /// Reads every document of `cursor`, then destroys it.
+    static func drain(_ cursor: OpaquePointer) throws -> [BSONDocument] {
+        defer { mongoc_cursor_destroy(cursor) }
+        var documents: [BSONDocument] = []
+        var next: OpaquePointer?
+        while mongoc_cursor_next(cursor, &next), let document = next {
+            documents.append(try BSONDocument(copying: document))
+        }
+        var error = bson_error_t()
+        if mongoc_cursor_error(cursor, &error) {
+            throw MongoError(error)
+        }
+        return documents
+    }
+
+    /// Documents matching `filter` with sort, skip, limit and projection.
+    public func find(_ filter: MongoFilter, options: FindOptions = FindOptions()) async throws -> [BSONDocument] {
+        try await self.find(filter.document, options: options.document)
     }
 
     /// How many documents match `filter`.
@@ -103,20 +113,31 @@ public struct MongoCollection: Sendable {
         }
     }
 
-    /// Creates a unique index on `keys` (e.g. `["message_id": .int32(1)]`) named `name`.
-    public func createUniqueIndex(_ keys: BSONDocument, name: String) async throws {
+    /// Creates `indexes` (existing identical ones are kept).
+    public func createIndexes(_ indexes: [IndexModel]) async throws {
         let command: BSONDocument = [
             "createIndexes": .string(self.name),
-            "indexes": .array([.document(["key": .document(keys), "name": .string(name), "unique": .bool(true)])]),
+            "indexes": .array(indexes.map { .document($0.document) }),
         ]
+        _ = try await self.runWriteCommand(command)
+    }
+
+    /// Creates a unique index on `keys` named `name`.
+    public func createUniqueIndex(_ keys: BSONDocument, name: String) async throws {
+        try await self.createIndexes([IndexModel(keys: keys, name: name, unique: true)])
+    }
+
+    /// Runs a command on this collection's database through the write path; returns the reply.
+    public func runWriteCommand(_ command: BSONDocument) async throws -> BSONDocument {
         let database = self.database
-        try await self.client.withClient { client in
+        return try await self.client.withClient { client in
             let reply = BSONReply()
             var error = bson_error_t()
             let succeeded = try command.withBSON { bson in
                 mongoc_client_write_command_with_opts(client, database, bson, nil, reply.pointer, &error)
             }
             guard succeeded else { throw MongoError(error) }
+            return try BSONDocument(copying: reply.pointer)
         }
     }
 }

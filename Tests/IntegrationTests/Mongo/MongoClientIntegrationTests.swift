@@ -8,14 +8,16 @@ struct MongoClientIntegrationTests {
     static var uri: String { ProcessInfo.processInfo.environment["MONGO_URI"] ?? "mongodb://127.0.0.1:27017" }
 
     func withClient(_ body: (MongoClient) async throws -> Void) async throws {
-        let client = try MongoClient(uri: Self.uri, database: "decode_async_tests")
-        do {
-            try await body(client)
-        } catch {
+        try await MongoLock.shared {
+            let client = try MongoClient(uri: Self.uri, database: "decode_async_tests")
+            do {
+                try await body(client)
+            } catch {
+                try await client.shutdown()
+                throw error
+            }
             try await client.shutdown()
-            throw error
         }
-        try await client.shutdown()
     }
 
     @Test func pingInsertFindCountDelete() async throws {

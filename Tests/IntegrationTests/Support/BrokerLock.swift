@@ -1,33 +1,48 @@
 /// Tests that talk to RabbitMQ hold the lock shared; tests that disrupt the broker (close every
 /// connection, restart it) hold it exclusively, so they never break a test running beside them.
-actor BrokerLock {
-    static let shared = BrokerLock()
+enum BrokerLock {
+    static let lock = ResourceLock()
 
+    static func shared<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await Self.lock.holding(exclusive: false, body)
+    }
+
+    static func exclusive<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await Self.lock.holding(exclusive: true, body)
+    }
+}
+
+/// The same for the MongoDB server: a fail point is global, so its test runs alone.
+enum MongoLock {
+    static let lock = ResourceLock()
+
+    static func shared<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await Self.lock.holding(exclusive: false, body)
+    }
+
+    static func exclusive<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await Self.lock.holding(exclusive: true, body)
+    }
+}
+
+/// A shared/exclusive lock over a server that tests share.
+actor ResourceLock {
     private var readers = 0
     private var writer = false
     private var waiting: [(exclusive: Bool, continuation: CheckedContinuation<Void, Never>)] = []
 
-    /// Runs `body` beside other shared holders.
-    static func shared<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await Self.holding(exclusive: false, body)
-    }
-
-    /// Runs `body` alone.
-    static func exclusive<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await Self.holding(exclusive: true, body)
-    }
-
-    private static func holding<Result: Sendable>(
+    /// Runs `body` alone (`exclusive`) or beside other shared holders.
+    nonisolated func holding<Result: Sendable>(
         exclusive: Bool,
         _ body: () async throws -> Result
     ) async throws -> Result {
-        await Self.shared.acquire(exclusive: exclusive)
+        await self.acquire(exclusive: exclusive)
         do {
             let result = try await body()
-            await Self.shared.release(exclusive: exclusive)
+            await self.release(exclusive: exclusive)
             return result
         } catch {
-            await Self.shared.release(exclusive: exclusive)
+            await self.release(exclusive: exclusive)
             throw error
         }
     }
