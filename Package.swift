@@ -95,6 +95,7 @@ let package = Package(
             name: "DecodeAsync",
             dependencies: [
                 "AMQPClient",
+                "MongoStore",
                 "AMQPProtocol",
                 "Messaging",
                 "Observability",

@@ -114,6 +114,20 @@ struct ConfigurationTests {
         )
     }
 
+    @Test func mongoURIIsCheckedByLibmongoc() {
+        var environment = Self.complete
+        environment["MONGO_URI"] = "mongodb://127.0.0.1:27017/?replicaSet="
+        environment["MONGO_THREADS"] = "0"
+        let errors = self.errors(environment)
+        #expect(
+            errors.contains {
+                $0.hasPrefix(
+                    #"MONGO_URI="mongodb://127.0.0.1:27017/?replicaSet=" is invalid: expected a MongoDB URI libmongoc accepts"#
+                )
+            })
+        #expect(errors.contains(#"MONGO_THREADS="0" is invalid: expected a thread count from 1 to 64"#))
+    }
+
     @Test func uriValidation() {
         let mongo = ["mongodb", "mongodb+srv"]
         #expect(SettingsReader.isValidURI("mongodb://u:p@a:27017,b:27018/db?replicaSet=rs0", schemes: mongo))

@@ -73,6 +73,9 @@ check_service() {
 	grep -q 'not built yet' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
 	# The broker check is real: up here, because the stack's RabbitMQ runs.
 	grep -q '"name":"rabbitmq","status":"up"' "$WORK/ready.json" || fail "$name /ready: rabbitmq not up: $(cat "$WORK/ready.json")"
+	if [ "$name" != email-worker ]; then
+		grep -q '"name":"mongodb","status":"up"' "$WORK/ready.json" || fail "$name /ready: mongodb not up: $(cat "$WORK/ready.json")"
+	fi
 	body=$(curl -fsS "http://127.0.0.1:$port/metrics") || fail "$name /metrics did not answer 200"
 	grep -q "metrics_service_initialized{service=\"decode-test\",env=\"production\",component=\"$name\"} 1" <<<"$body" ||
 		fail "$name /metrics lacks metrics_service_initialized: $body"

@@ -1,3 +1,5 @@
+import MongoStore
+
 /// Where a service's HTTP server (health, metrics and, for notifications, REST and Socket.IO) listens.
 struct HTTPBinding: Equatable {
     var host: String
@@ -9,6 +11,7 @@ struct NotificationConfiguration {
     var http: HTTPBinding
     var mongoURI: String
     var mongoDatabase: String?
+    var mongoThreads: Int
     var redisURI: String
     var jwtSecret: String
     var jwtIssuer: String
@@ -23,12 +26,21 @@ struct NotificationConfiguration {
         )
         self.mongoURI = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"], required: true) ?? ""
         self.mongoDatabase = settings.string("MONGO_DB_NAME")
+        self.mongoThreads = Self.mongoThreads(&settings, uri: self.mongoURI)
         self.redisURI = Self.redisURI(&settings)
         self.jwtSecret = settings.string("JWT_ACCESS_TOKEN_SECRET", secret: true) ?? ""
         self.jwtIssuer = settings.string("JWT_ISSUER", default: "decode-auth-service") ?? "decode-auth-service"
         self.jwtAudience = settings.string("JWT_AUDIENCE", default: "decode-frontend") ?? "decode-frontend"
         self.authServiceURL = settings.uri("AUTH_SERVICE_URL", schemes: ["http", "https"])
         self.frontendURL = settings.string("FRONTEND_URL", default: "*") ?? "*"
+    }
+
+    /// `MONGO_THREADS`: threads that run libmongoc's blocking calls; also checks the URI with libmongoc.
+    static func mongoThreads(_ settings: inout SettingsReader, uri: String) -> Int {
+        if !uri.isEmpty, let problem = MongoClient.uriProblem(uri) {
+            settings.invalid("MONGO_URI", value: uri, expected: "a MongoDB URI libmongoc accepts (\(problem))")
+        }
+        return settings.int("MONGO_THREADS", default: 4, range: 1...64, expected: "a thread count from 1 to 64")
     }
 
     /// `REDIS_URI` wins; without it the gateway's `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`/`REDIS_DB`
@@ -85,6 +97,7 @@ struct SyncConfiguration {
     var neo4jDatabase: String?
     var mongoURI: String?
     var mongoDatabase: String?
+    var mongoThreads: Int
 
     init(_ settings: inout SettingsReader) {
         self.http = HTTPBinding(
@@ -97,5 +110,6 @@ struct SyncConfiguration {
         self.neo4jDatabase = settings.string("NEO4J_DATABASE")
         self.mongoURI = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"])
         self.mongoDatabase = settings.string("MONGO_DB_NAME")
+        self.mongoThreads = NotificationConfiguration.mongoThreads(&settings, uri: self.mongoURI ?? "")
     }
 }

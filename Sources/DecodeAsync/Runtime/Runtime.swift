@@ -2,6 +2,7 @@ import AMQPClient
 import Hummingbird
 import Logging
 import Metrics
+import MongoStore
 import Observability
 import Prometheus
 import ServiceLifecycle
@@ -47,10 +48,18 @@ struct Runtime {
             guard broker.isConnected else { throw ReadinessFailure("not connected to RabbitMQ") }
         }
 
+        let mongo = try self.makeMongoClient()
+        let mongoCheck = mongo.map { client in
+            ReadinessCheck(name: "mongodb") { try await client.ping() }
+        }
+
         var groupServices: [any Service] = [dogStatsD, broker]
         for name in ServiceName.allCases where self.services.contains(name) {
             guard let binding = self.binding(of: name) else { continue }
             var checks: [ReadinessCheck] = [brokerCheck]
+            if let mongoCheck, name != .email {
+                checks.append(mongoCheck)
+            }
             if let pending = name.pendingFlow {
                 logger.warning(
                     "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"
@@ -74,7 +83,28 @@ struct Runtime {
                 logger: logger
             )
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await mongo?.shutdown()
+            throw error
+        }
+        try? await mongo?.shutdown()
+    }
+
+    /// One MongoDB client for the process, when a service that reads MongoDB runs.
+    private func makeMongoClient() throws -> MongoClient? {
+        if let notifications = self.configuration.notifications {
+            return try MongoClient(
+                uri: notifications.mongoURI,
+                database: notifications.mongoDatabase,
+                threads: notifications.mongoThreads
+            )
+        }
+        if let sync = self.configuration.sync, let uri = sync.mongoURI {
+            return try MongoClient(uri: uri, database: sync.mongoDatabase, threads: sync.mongoThreads)
+        }
+        return nil
     }
 
     private func binding(of name: ServiceName) -> HTTPBinding? {

@@ -33,6 +33,18 @@ public final class MongoClient: Sendable {
         self.threadPool.start()
     }
 
+    /// Why libmongoc refuses `uri`, or nil when it accepts it (for start-up configuration checks).
+    public static func uriProblem(_ uri: String) -> String? {
+        MongoDriver.initialize()
+        var error = bson_error_t()
+        guard let parsed = mongoc_uri_new_with_error(uri, &error) else {
+            // libmongoc's text names the option, never the password.
+            return MongoError(error).message
+        }
+        mongoc_uri_destroy(parsed)
+        return nil
+    }
+
     /// Stops the thread pool; call once, after the last operation.
     public func shutdown() async throws {
         try await self.threadPool.shutdownGracefully()

@@ -1,4 +1,5 @@
 import CLibMongoc
+import Foundation
 
 /// Every MongoStore failure: what kind, the server's or driver's code, and a message without values.
 public struct MongoError: Error, CustomStringConvertible, Sendable {
@@ -22,6 +23,8 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The field path of a decoding failure.
     public var path: String?
+    /// The index a duplicate key violated (`duplicateKey` only).
+    public var index: String?
 
     /// Whether a retry may succeed.
     public var isRetryable: Bool { self.kind == .network }
@@ -39,6 +42,13 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
         self.path = path
     }
 
+    /// `index: <name>` in an E11000 message.
+    static func indexName(in message: String) -> String? {
+        guard let range = message.range(of: "index: ") else { return nil }
+        let name = message[range.upperBound...].prefix { !$0.isWhitespace }
+        return name.isEmpty ? nil : String(name)
+    }
+
     /// Classifies a libmongoc error (error API version 2).
     init(_ error: bson_error_t) {
         var error = error
@@ -49,7 +59,11 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
         let code = error.code
         let kind: Kind
         if code == 11000 || code == 11001 {
-            kind = .duplicateKey
+            // The server's text repeats the duplicate value, which may be personal data: keep only the index.
+            let index = Self.indexName(in: message)
+            self.init(kind: .duplicateKey, code: code, message: "duplicate key in index \(index ?? "?")")
+            self.index = index
+            return
         } else if domain == UInt32(MONGOC_ERROR_STREAM.rawValue)
             || domain == UInt32(MONGOC_ERROR_SERVER_SELECTION.rawValue)
             || [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].contains(code)

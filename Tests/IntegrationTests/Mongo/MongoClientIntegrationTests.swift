@@ -57,6 +57,8 @@ struct MongoClientIntegrationTests {
             }
             #expect(error?.kind == .duplicateKey)
             #expect(error?.code == 11000)
+            #expect(error?.index == "message_id_unique")
+            #expect(error.map { String(describing: $0).contains("m-1") } == false)
             #expect(try await collection.countDocuments() == 1)
         }
     }
