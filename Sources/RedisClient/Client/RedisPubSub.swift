@@ -1,0 +1,214 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+
+/// A message received on a subscription.
+public struct RedisMessage: Sendable {
+    /// The channel it was published to.
+    public var channel: String
+    /// The pattern that matched, for `PSUBSCRIBE` subscriptions.
+    public var pattern: String?
+    public var payload: ByteBuffer
+}
+
+/// What a subscription listens to.
+public enum RedisSubscriptionTarget: Sendable, Hashable {
+    case channel(String)
+    case pattern(String)
+    /// A Redis 7 shard channel (`SSUBSCRIBE`).
+    case shardChannel(String)
+
+    var subscribeCommand: [RESPArgument] {
+        switch self {
+        case .channel(let name): ["SUBSCRIBE", .string(name)]
+        case .pattern(let name): ["PSUBSCRIBE", .string(name)]
+        case .shardChannel(let name): ["SSUBSCRIBE", .string(name)]
+        }
+    }
+
+    var unsubscribeCommand: [RESPArgument] {
+        switch self {
+        case .channel(let name): ["UNSUBSCRIBE", .string(name)]
+        case .pattern(let name): ["PUNSUBSCRIBE", .string(name)]
+        case .shardChannel(let name): ["SUNSUBSCRIBE", .string(name)]
+        }
+    }
+}
+
+/// Messages of one subscription; ends when unsubscribed or the client shuts down.
+public struct RedisSubscription: AsyncSequence, Sendable {
+    public typealias Element = RedisMessage
+
+    let id: UInt64
+    let target: RedisSubscriptionTarget
+    let messages: AsyncStream<RedisMessage>
+    let client: RedisClient
+
+    public func makeAsyncIterator() -> AsyncStream<RedisMessage>.AsyncIterator {
+        self.messages.makeAsyncIterator()
+    }
+
+    /// Stops this subscription (the server subscription ends when no other subscriber needs it).
+    public func unsubscribe() async {
+        await self.client.unsubscribe(self)
+    }
+}
+
+/// Every live subscription, and which the server confirmed on the current subscriber connection.
+final class SubscriptionRegistry: Sendable {
+    private struct State {
+        var entries: [UInt64: (target: RedisSubscriptionTarget, continuation: AsyncStream<RedisMessage>.Continuation)] =
+            [:]
+        var nextID: UInt64 = 0
+        var confirmed: Set<RedisSubscriptionTarget> = []
+        var subscriber: RedisConnection?
+        var finished = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func add(_ target: RedisSubscriptionTarget) -> (UInt64, AsyncStream<RedisMessage>, RedisConnection?) {
+        let (stream, continuation) = AsyncStream<RedisMessage>.makeStream()
+        return self.state.withLockedValue { state in
+            if state.finished {
+                continuation.finish()
+                return (0, stream, nil)
+            }
+            state.nextID += 1
+            state.entries[state.nextID] = (target, continuation)
+            return (state.nextID, stream, state.subscriber)
+        }
+    }
+
+    /// Removes a subscription; returns the connection to unsubscribe on when nobody else needs the target.
+    func remove(_ id: UInt64) -> (RedisSubscriptionTarget, RedisConnection?)? {
+        self.state.withLockedValue { state in
+            guard let entry = state.entries.removeValue(forKey: id) else { return nil }
+            entry.continuation.finish()
+            let stillNeeded = state.entries.values.contains { $0.target == entry.target }
+            if !stillNeeded { state.confirmed.remove(entry.target) }
+            return stillNeeded ? nil : (entry.target, state.subscriber)
+        }
+    }
+
+    var targets: Set<RedisSubscriptionTarget> {
+        self.state.withLockedValue { Set($0.entries.values.map(\.target)) }
+    }
+
+    var confirmed: Set<RedisSubscriptionTarget> {
+        self.state.withLockedValue { $0.confirmed }
+    }
+
+    func setSubscriber(_ connection: RedisConnection?) {
+        self.state.withLockedValue { state in
+            state.subscriber = connection
+            state.confirmed = []
+        }
+    }
+
+    /// Routes a RESP3 push: messages to their subscriptions, confirmations to `confirmed`.
+    func route(_ push: RESPValue) {
+        guard let parts = push.elements, let kind = parts.first?.string else { return }
+        self.state.withLockedValue { state in
+            switch (kind, parts.count) {
+            case ("message", 3), ("smessage", 3):
+                guard let channel = parts[1].string, case .bulkString(let payload?) = parts[2] else { return }
+                let target: RedisSubscriptionTarget = kind == "message" ? .channel(channel) : .shardChannel(channel)
+                let message = RedisMessage(channel: channel, pattern: nil, payload: payload)
+                for entry in state.entries.values where entry.target == target {
+                    entry.continuation.yield(message)
+                }
+            case ("pmessage", 4):
+                guard let pattern = parts[1].string, let channel = parts[2].string,
+                    case .bulkString(let payload?) = parts[3]
+                else { return }
+                let message = RedisMessage(channel: channel, pattern: pattern, payload: payload)
+                for entry in state.entries.values where entry.target == .pattern(pattern) {
+                    entry.continuation.yield(message)
+                }
+            case ("subscribe", _), ("psubscribe", _), ("ssubscribe", _):
+                guard parts.count >= 2, let name = parts[1].string else { return }
+                switch kind {
+                case "subscribe": state.confirmed.insert(.channel(name))
+                case "psubscribe": state.confirmed.insert(.pattern(name))
+                default: state.confirmed.insert(.shardChannel(name))
+                }
+            default:
+                return
+            }
+        }
+    }
+
+    func finishAll() {
+        let continuations = self.state.withLockedValue { state in
+            state.finished = true
+            defer { state.entries.removeAll() }
+            return state.entries.values.map(\.continuation)
+        }
+        for continuation in continuations {
+            continuation.finish()
+        }
+    }
+}
+
+extension RedisClient {
+    /// Subscribes to `target`. Messages published before the server confirmed the subscription are
+    /// not received; ``confirmedSubscriptions`` tells when it did. Needs ``run()`` to be running.
+    public func subscribe(_ target: RedisSubscriptionTarget) async throws -> RedisSubscription {
+        let (id, stream, subscriber) = self.subscriptions.add(target)
+        if let subscriber {
+            try await subscriber.sendWithoutReply(target.subscribeCommand)
+        }
+        return RedisSubscription(id: id, target: target, messages: stream, client: self)
+    }
+
+    /// Subscriptions the server confirmed on the current subscriber connection.
+    public var confirmedSubscriptions: Set<RedisSubscriptionTarget> {
+        self.subscriptions.confirmed
+    }
+
+    func unsubscribe(_ subscription: RedisSubscription) async {
+        guard let (target, connection) = self.subscriptions.remove(subscription.id), let connection else { return }
+        try? await connection.sendWithoutReply(target.unsubscribeCommand)
+    }
+
+    /// Keeps the subscriber connection alive: connects, subscribes to every target, waits until the
+    /// connection drops, and does it again with exponential backoff, until graceful shutdown.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            var backoff = Duration.milliseconds(100)
+            while !Task.isCancelled {
+                do {
+                    let connection = try await RedisConnection.connect(
+                        self.configuration,
+                        eventLoopGroup: self.eventLoopGroup,
+                        onPush: { [subscriptions] push in subscriptions.route(push) }
+                    )
+                    self.subscriptions.setSubscriber(connection)
+                    for target in self.subscriptions.targets {
+                        try await connection.sendWithoutReply(target.subscribeCommand)
+                    }
+                    backoff = .milliseconds(100)
+                    let reason = await withTaskCancellationHandler {
+                        await connection.closed()
+                    } onCancel: {
+                        connection.close()
+                    }
+                    self.subscriptions.setSubscriber(nil)
+                    if Task.isCancelled { break }
+                    self.logger.warning(
+                        "Redis subscriber connection lost; reconnecting", metadata: ["error": "\(reason)"])
+                } catch {
+                    self.subscriptions.setSubscriber(nil)
+                    self.logger.warning(
+                        "Redis subscriber connection failed", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(10))
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import NIOSSL
+
+/// How to reach a Redis server; parsed from `redis://` or `rediss://` URIs.
+public struct RedisConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var tls: TLSConfiguration?
+    /// ACL user name (Redis 6+); nil logs in as `default`.
+    public var username: String?
+    /// Never logged.
+    public var password: String?
+    public var database: Int
+    public var connectTimeout: Duration
+    public var commandTimeout: Duration
+    /// Connections used for commands (pipelined, round-robin).
+    public var poolSize: Int
+    public var clientName: String
+
+    public init(
+        host: String = "localhost",
+        port: Int = 6379,
+        tls: TLSConfiguration? = nil,
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        connectTimeout: Duration = .seconds(5),
+        commandTimeout: Duration = .seconds(5),
+        poolSize: Int = 2,
+        clientName: String = "decode-async"
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.username = username
+        self.password = password
+        self.database = database
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.poolSize = max(1, poolSize)
+        self.clientName = clientName
+    }
+
+    /// `redis[s]://[[user]:password@]host[:port][/db]`; a lone user-info part is a password.
+    public init(uri: String) throws(RedisError) {
+        guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
+            scheme == "redis" || scheme == "rediss"
+        else { throw RedisError(.invalidURI, "expected redis:// or rediss://") }
+        guard let host = components.host, !host.isEmpty else { throw RedisError(.invalidURI, "no host") }
+        self.init(host: host, port: components.port ?? 6379, tls: scheme == "rediss" ? .makeClientConfiguration() : nil)
+        let user = components.percentEncodedUser.map { $0.removingPercentEncoding ?? $0 }
+        let password = components.percentEncodedPassword.map { $0.removingPercentEncoding ?? $0 }
+        switch (user, password) {
+        case (let user?, let password?):
+            self.username = user.isEmpty ? nil : user
+            self.password = password
+        case (let user?, nil):
+            self.password = user
+        default:
+            break
+        }
+        let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !path.isEmpty {
+            guard let database = Int(path), database >= 0 else {
+                throw RedisError(.invalidURI, "the database must be a number")
+            }
+            self.database = database
+        }
+    }
+}

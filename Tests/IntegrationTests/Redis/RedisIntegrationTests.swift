@@ -1,0 +1,146 @@
+import Foundation
+import NIOCore
+import RedisClient
+import Testing
+
+/// RedisClient against the local Redis: what the server holds and sends afterwards.
+@Suite("RedisClient against Redis")
+struct RedisIntegrationTests {
+    static var uri: String { ProcessInfo.processInfo.environment["REDIS_URI"] ?? "redis://127.0.0.1:6379" }
+
+    func makeClient(database: Int = 0) throws -> RedisClient {
+        var configuration = try RedisConfiguration(uri: Self.uri)
+        configuration.database = database
+        return RedisClient(configuration: configuration)
+    }
+
+    @Test func presenceCommandsAsTheGatewayUsesThem() async throws {
+        let client = try self.makeClient()
+        defer { client.shutdown() }
+        let key = "user_sockets:\(TestEnvironment.uniqueName("test"))"
+        #expect(try await client.sadd(key, ["instance-a:sock-1", "instance-a:sock-2"]) == 2)
+        #expect(try await client.expire(key, seconds: 86_400))
+        #expect(try await client.scard(key) == 2)
+        #expect(try await client.exists([key]) == 1)
+        #expect(try await client.ttl(key) > 86_000)
+        #expect(try await client.srem(key, ["instance-a:sock-1"]) == 1)
+        #expect(try await client.smembers(key) == ["instance-a:sock-2"])
+        #expect(try await client.srem(key, ["instance-a:sock-2"]) == 1)
+        #expect(try await client.exists([key]) == 0)
+        try await client.set("\(key):plain", "v", expireSeconds: 10)
+        #expect(try await client.get("\(key):plain") == "v")
+        #expect(try await client.del(["\(key):plain"]) == 1)
+        #expect(try await client.get("\(key):plain") == nil)
+    }
+
+    @Test func manyCommandsInFlightAreAnsweredInOrder() async throws {
+        let client = try self.makeClient()
+        defer { client.shutdown() }
+        let prefix = TestEnvironment.uniqueName("pipeline")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<500 {
+                group.addTask {
+                    try await client.set("\(prefix):\(index)", "value-\(index)")
+                    let value = try await client.get("\(prefix):\(index)")
+                    guard value == "value-\(index)" else {
+                        throw RedisError(.protocolViolation, "got \(value ?? "nil")")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await client.del((0..<500).map { "\(prefix):\($0)" }) == 500)
+    }
+
+    @Test func serverErrorsAreTyped() async throws {
+        let client = try self.makeClient()
+        defer { client.shutdown() }
+        let key = TestEnvironment.uniqueName("wrongtype")
+        try await client.set(key, "string")
+        let error = await #expect(throws: RedisError.self) { try await client.sadd(key, ["x"]) }
+        #expect(error?.kind == .server)
+        #expect(error?.serverCode == "WRONGTYPE")
+        #expect(try await client.get(key) == "string")
+        try await client.del([key])
+    }
+
+    @Test func databaseSelectionIsolatesKeys() async throws {
+        let zero = try self.makeClient(database: 0)
+        let three = try self.makeClient(database: 3)
+        defer {
+            zero.shutdown()
+            three.shutdown()
+        }
+        let key = TestEnvironment.uniqueName("db")
+        try await three.set(key, "in three")
+        #expect(try await zero.get(key) == nil)
+        #expect(try await three.get(key) == "in three")
+        try await three.del([key])
+    }
+
+    @Test func aclUserLogsInAndWrongPasswordIsRefused() async throws {
+        let admin = try self.makeClient()
+        defer { admin.shutdown() }
+        let user = TestEnvironment.uniqueName("acl").replacingOccurrences(of: ".", with: "_")
+        try await admin.send(["ACL", "SETUSER", .string(user), "on", ">right-password", "~presence:*", "+@all"])
+        var configuration = try RedisConfiguration(uri: Self.uri)
+        configuration.username = user
+        configuration.password = "right-password"
+        let client = RedisClient(configuration: configuration)
+        try await client.set("presence:\(user)", "ok")
+        #expect(try await client.get("presence:\(user)") == "ok")
+        let denied = await #expect(throws: RedisError.self) { try await client.set("other:\(user)", "no") }
+        #expect(denied?.serverCode == "NOPERM")
+        client.shutdown()
+        configuration.password = "wrong-password"
+        let refused = RedisClient(configuration: configuration)
+        let error = await #expect(throws: RedisError.self) { try await refused.ping() }
+        #expect(error?.kind == .authenticationFailed)
+        #expect(error.map { String(describing: $0).contains("wrong-password") } == false)
+        try await admin.del(["presence:\(user)"])
+        try await admin.send(["ACL", "DELUSER", .string(user)])
+    }
+
+    @Test func pubSubDeliversAndResubscribesAfterTheConnectionIsKilled() async throws {
+        let subscriber = try self.makeClient()
+        let publisher = try self.makeClient()
+        let channel = TestEnvironment.uniqueName("events")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscriber.run() }
+            let messages = try await subscriber.subscribe(.channel(channel))
+            let patterned = try await subscriber.subscribe(.pattern("\(channel).*"))
+            let sharded = try await subscriber.subscribe(.shardChannel("\(channel).shard"))
+            try await eventually("subscriptions confirmed") { subscriber.confirmedSubscriptions.count == 3 }
+            var iterator = messages.makeAsyncIterator()
+            var patternIterator = patterned.makeAsyncIterator()
+            var shardIterator = sharded.makeAsyncIterator()
+
+            #expect(try await publisher.publish(channel, ByteBuffer(string: "first")) == 1)
+            #expect(await iterator.next().map { String(buffer: $0.payload) } == "first")
+            try await publisher.publish("\(channel).user_42", ByteBuffer(string: "by pattern"))
+            let byPattern = await patternIterator.next()
+            #expect(byPattern?.pattern == "\(channel).*")
+            #expect(byPattern?.channel == "\(channel).user_42")
+            try await publisher.spublish("\(channel).shard", ByteBuffer(string: "sharded"))
+            #expect(await shardIterator.next().map { String(buffer: $0.payload) } == "sharded")
+
+            // Kill the subscriber's connection at the server: the client reconnects and resubscribes.
+            try await publisher.send(["CLIENT", "KILL", "TYPE", "pubsub"])
+            try await eventually("resubscribed after the kill") {
+                let subscribers =
+                    try await publisher.send(["PUBSUB", "NUMSUB", .string(channel)]).elements?.last?.int ?? 0
+                return subscriber.confirmedSubscriptions.count == 3 && subscribers >= 1
+            }
+            try await publisher.publish(channel, ByteBuffer(string: "after reconnect"))
+            #expect(await iterator.next().map { String(buffer: $0.payload) } == "after reconnect")
+
+            await messages.unsubscribe()
+            try await eventually("unsubscribed") {
+                (try await publisher.send(["PUBSUB", "NUMSUB", .string(channel)]).elements?.last?.int ?? 1) == 0
+            }
+            subscriber.shutdown()
+            group.cancelAll()
+        }
+        publisher.shutdown()
+    }
+}
