@@ -77,6 +77,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SocketIO",
+            dependencies: [
+                "RedisClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibMongoc",
             pkgConfig: "libmongoc-1.0",
@@ -170,6 +181,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SocketIOTests",
+            dependencies: ["SocketIO", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MessagingTests",
             dependencies: ["Messaging", "AMQPClient", "AMQPProtocol"],
             swiftSettings: swiftSettings
@@ -179,6 +195,7 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "RedisClient",
+                "SocketIO",
                 "Messaging",
                 "MongoStore",
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,0 +1,84 @@
+import Logging
+import Metrics
+import RedisClient
+
+/// Who is online, in Redis, with the original's key (COMPAT.md 3.5): a set `user_sockets:<user_id>`
+/// of socket ids, non-empty while the user has a live socket (the API gateway asks `EXISTS`).
+///
+/// Members are `<instance>:<socket>`. The set's expiry (`ttl`) is written at connect and again by
+/// ``refresh(_:)`` while sockets live, so a crashed instance's entries age out and a Redis restart
+/// is repaired at the next refresh. Each live instance also keeps `presence_instance:<instance>`;
+/// when a socket leaves, members of instances without that key are removed at once.
+public struct PresenceStore: Sendable {
+    public let redis: RedisClient
+    public let instanceID: String
+    /// How long entries live without a refresh; refresh at a third of it.
+    public let ttlSeconds: Int
+    let logger: Logger
+
+    public init(
+        redis: RedisClient, instanceID: String, ttlSeconds: Int = 90,
+        logger: Logger = Logger(label: "decode-async.presence")
+    ) {
+        self.redis = redis
+        self.instanceID = instanceID
+        self.ttlSeconds = ttlSeconds
+        self.logger = logger
+    }
+
+    public static func key(userID: String) -> String { "user_sockets:\(userID)" }
+    static func instanceKey(_ instanceID: String) -> String { "presence_instance:\(instanceID)" }
+    func member(_ socketID: String) -> String { "\(self.instanceID):\(socketID)" }
+
+    /// Records a socket of `userID`.
+    public func connected(userID: String, socketID: String) async throws {
+        try await self.redis.set(Self.instanceKey(self.instanceID), "1", expireSeconds: self.ttlSeconds)
+        try await self.redis.sadd(Self.key(userID: userID), [self.member(socketID)])
+        try await self.redis.expire(Self.key(userID: userID), seconds: self.ttlSeconds)
+    }
+
+    /// Forgets a socket; also removes members left by instances that are gone.
+    public func disconnected(userID: String, socketID: String) async throws {
+        let key = Self.key(userID: userID)
+        try await self.redis.srem(key, [self.member(socketID)])
+        let members = try await self.redis.smembers(key)
+        var dead: [String] = []
+        for member in members {
+            guard let instance = member.split(separator: ":", maxSplits: 1).first.map(String.init) else { continue }
+            if instance != self.instanceID, try await self.redis.exists([Self.instanceKey(instance)]) == 0 {
+                dead.append(member)
+            }
+        }
+        if !dead.isEmpty {
+            try await self.redis.srem(key, dead)
+        }
+    }
+
+    /// Re-writes every live socket of this instance and the entries' expiry (call every `ttl / 3`).
+    public func refresh(_ socketsByUser: [String: [String]]) async throws {
+        try await self.redis.set(Self.instanceKey(self.instanceID), "1", expireSeconds: self.ttlSeconds)
+        for (userID, sockets) in socketsByUser where !sockets.isEmpty {
+            try await self.redis.sadd(Self.key(userID: userID), sockets.map(self.member))
+            try await self.redis.expire(Self.key(userID: userID), seconds: self.ttlSeconds)
+        }
+    }
+
+    /// Whether the user has a live socket on any instance (what the gateway's `EXISTS` sees).
+    public func isOnline(userID: String) async throws -> Bool {
+        try await self.redis.scard(Self.key(userID: userID)) > 0
+    }
+
+    /// Local sockets first, then Redis; when Redis is down, local only, logged and counted
+    /// (`websocket.presence.redis_unavailable`); never throws on the push path.
+    public func isUserConnected(userID: String, hasLocalSocket: Bool) async -> Bool {
+        if hasLocalSocket { return true }
+        do {
+            return try await self.isOnline(userID: userID)
+        } catch {
+            self.logger.warning(
+                "presence: Redis unavailable; answering from local sockets", metadata: ["error": "\(error)"])
+            Counter(label: "websocket.presence.redis_unavailable").increment()
+            return false
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import RedisClient
+import SocketIO
+import Testing
+
+/// Presence in the local Redis, with the original's keys.
+@Suite("Presence in Redis")
+struct PresenceStoreIntegrationTests {
+    func client() throws -> RedisClient {
+        RedisClient(configuration: try RedisConfiguration(uri: RedisIntegrationTests.uri))
+    }
+
+    @Test func setIsNonEmptyExactlyWhileASocketLives() async throws {
+        let redis = try self.client()
+        defer { redis.shutdown() }
+        let userID = TestEnvironment.uniqueName("user")
+        let a = PresenceStore(redis: redis, instanceID: "a-\(userID)", ttlSeconds: 60)
+        let b = PresenceStore(redis: redis, instanceID: "b-\(userID)", ttlSeconds: 60)
+        let key = "user_sockets:\(userID)"
+        #expect(try await a.isOnline(userID: userID) == false)
+        try await a.connected(userID: userID, socketID: "s1")
+        try await b.connected(userID: userID, socketID: "s2")
+        #expect(try await redis.exists([key]) == 1)
+        #expect(try await redis.smembers(key) == ["a-\(userID):s1", "b-\(userID):s2"])
+        #expect(try await redis.ttl(key) > 50)
+        try await a.disconnected(userID: userID, socketID: "s1")
+        #expect(try await b.isOnline(userID: userID))
+        try await b.disconnected(userID: userID, socketID: "s2")
+        #expect(try await redis.exists([key]) == 0)
+        #expect(await a.isUserConnected(userID: userID, hasLocalSocket: false) == false)
+        #expect(await a.isUserConnected(userID: userID, hasLocalSocket: true))
+    }
+
+    @Test func membersOfACrashedInstanceAreRemovedAndRefreshRepairs() async throws {
+        let redis = try self.client()
+        defer { redis.shutdown() }
+        let userID = TestEnvironment.uniqueName("user")
+        let live = PresenceStore(redis: redis, instanceID: "live-\(userID)", ttlSeconds: 60)
+        let crashed = PresenceStore(redis: redis, instanceID: "crashed-\(userID)", ttlSeconds: 60)
+        try await crashed.connected(userID: userID, socketID: "old")
+        try await live.connected(userID: userID, socketID: "new")
+        // The crashed instance stops refreshing; its liveness key expires.
+        try await redis.del(["presence_instance:crashed-\(userID)"])
+        try await live.disconnected(userID: userID, socketID: "new")
+        #expect(try await redis.exists(["user_sockets:\(userID)"]) == 0)
+
+        // A Redis flush (or restart) is repaired by the next refresh.
+        try await live.connected(userID: userID, socketID: "again")
+        try await redis.del(["user_sockets:\(userID)"])
+        #expect(try await live.isOnline(userID: userID) == false)
+        try await live.refresh([userID: ["again"]])
+        #expect(try await live.isOnline(userID: userID))
+        try await live.disconnected(userID: userID, socketID: "again")
+    }
+
+    @Test func redisDownMeansLocalOnlyNotAnError() async throws {
+        var configuration = try RedisConfiguration(uri: "redis://127.0.0.1:1")
+        configuration.connectTimeout = .milliseconds(200)
+        let redis = RedisClient(configuration: configuration)
+        let store = PresenceStore(redis: redis, instanceID: "x", ttlSeconds: 60)
+        #expect(await store.isUserConnected(userID: "u", hasLocalSocket: false) == false)
+        #expect(await store.isUserConnected(userID: "u", hasLocalSocket: true))
+    }
+}
