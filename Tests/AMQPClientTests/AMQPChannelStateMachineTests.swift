@@ -145,6 +145,24 @@ struct AMQPChannelStateMachineTests {
         #expect(reply == .method(channel: 1, .basic(.cancelOk(consumerTag: "c9"))))
     }
 
+    @Test func contentArrivingWhileClosingIsSwallowedWhole() throws {
+        var machine = self.openChannel()
+        _ = machine.closeRequested()
+        let deliver = AMQPMethod.basic(
+            .deliver(.init(consumerTag: "c", deliveryTag: 9, redelivered: false, exchange: "", routingKey: "q")))
+        guard case .none = machine.frameReceived(.method(channel: 1, deliver)) else { throw Failure("not discarded") }
+        guard
+            case .none = machine.frameReceived(
+                .header(channel: 1, AMQPContentHeader(bodySize: 3, properties: AMQPBasicProperties())))
+        else { throw Failure("header not swallowed") }
+        guard case .none = machine.frameReceived(.body(channel: 1, ByteBuffer(string: "abc"))) else {
+            throw Failure("body not swallowed")
+        }
+        guard case .closed = machine.frameReceived(.method(channel: 1, .channel(.closeOk))) else {
+            throw Failure("not closed")
+        }
+    }
+
     @Test func afterOurCloseOnlyCloseOkCounts() throws {
         var machine = self.openChannel()
         guard case .send(let frames) = machine.closeRequested() else { throw Failure("no close") }

@@ -184,7 +184,7 @@ public struct AMQPChannel: Sendable {
     /// Publishes a message. In confirm mode, returns when the broker confirmed it.
     ///
     /// - Throws: `publishNacked` when the broker refused it; `unroutable` (with the broker's 312 NO_ROUTE)
-    ///   when `mandatory` is set, no queue took it, and the message carries a `message_id`; connection
+    ///   when `mandatory` is set and no queue took it; connection
     ///   and channel errors when the channel went away before the confirm: the message may or may not
     ///   have been taken, so publish again (consumers are idempotent).
     public func publish(

@@ -107,6 +107,16 @@ struct AMQPChannelStateMachine {
             case .channel(.close(let close)):
                 self.state = .closed
                 return .closedByServer(close, reply: .method(channel: self.channelID, .channel(.closeOk)))
+            case .basic(.deliver(let deliver)):
+                // Discarded, but its header and body frames still follow and must be swallowed.
+                self.incoming = .deliver(deliver)
+                return .none
+            case .basic(.return(let returned)):
+                self.incoming = .returned(returned)
+                return .none
+            case .basic(.getOk(let getOk)):
+                self.incoming = .getOk(getOk)
+                return .none
             default:
                 // Section 2.2.4: after sending close, discard everything but close / close-ok.
                 return .none

@@ -279,7 +279,7 @@ public final class AMQPClient: Service, Sendable {
     /// Publishes on the shared confirm-mode channel and returns once the broker confirmed it.
     ///
     /// - Throws: ``AMQPClientError``: `notConnected` after waiting `publishWaitTimeout`; `unroutable`
-    ///   for a mandatory message no queue took (it needs a `message_id`); `publishNacked`; a lost
+    ///   for a mandatory message no queue took; `publishNacked`; a lost
     ///   connection before the confirm (publish again: the message may or may not be queued).
     public func publish(
         _ body: ByteBuffer,
@@ -293,11 +293,16 @@ public final class AMQPClient: Service, Sendable {
         if let existing = live.publisher {
             publisher = existing
         } else {
-            publisher = try await self.openPublisher(on: live.connection)
-            self.state.withLockedValue { state in
-                if state.live?.connection === live.connection {
-                    state.live?.publisher = publisher
-                }
+            let opened = try await self.openPublisher(on: live.connection)
+            // Concurrent first publishes may each open one: the first stored wins, the others close.
+            publisher = self.state.withLockedValue { state -> AMQPChannel in
+                guard state.live?.connection === live.connection else { return opened }
+                if let existing = state.live?.publisher { return existing }
+                state.live?.publisher = opened
+                return opened
+            }
+            if publisher.id != opened.id {
+                await opened.close()
             }
         }
         do {

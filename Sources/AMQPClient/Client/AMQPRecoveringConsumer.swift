@@ -93,8 +93,10 @@ final class ConsumerRegistration: Sendable {
     /// cancels (or a channel error) is restarted after a pause while the connection lives.
     func run(on connection: AMQPConnection, logger: Logger) async {
         while !self.isCancelled, !Task.isCancelled, connection.isOpen {
+            var opened: AMQPChannel?
             do {
                 let channel = try await connection.openChannel()
+                opened = channel
                 try await channel.basicQos(prefetchCount: self.prefetch)
                 let consumer = try await channel.consume(queue: self.queue)
                 let cancelledMeanwhile = self.current.withLockedValue { state -> Bool in
@@ -112,6 +114,9 @@ final class ConsumerRegistration: Sendable {
                 if Task.isCancelled || self.isCancelled { return }
             } catch {
                 if !connection.isOpen || self.isCancelled { return }
+                // The broker cancelled the consumer (or the channel failed): do not leak the channel.
+                // Deliveries not yet acknowledged on it return to the queue.
+                await opened?.close()
                 logger.warning(
                     "consumer stopped; restarting",
                     metadata: ["queue": "\(self.queue)", "error": "\(error)"]

@@ -23,10 +23,25 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         var closePromise: EventLoopPromise<Void>?
     }
 
+    /// A publish awaiting its confirm, with what identifies it if the broker returns it.
     struct ConfirmWaiter {
         var promise: EventLoopPromise<Void>
         var messageID: String?
+        var exchange: String
+        var routingKey: String
+        var body: ByteBuffer
         var returned: AMQPReturnedMessage?
+
+        /// A return belongs to the oldest unreturned publish with its `message_id`, or, without one,
+        /// with its exchange, routing key and body (identical messages are routed alike).
+        func matches(_ message: AMQPReturnedMessage) -> Bool {
+            guard self.returned == nil else { return false }
+            if let messageID = message.properties.messageID {
+                return self.messageID == messageID
+            }
+            return self.messageID == nil && self.exchange == message.exchange && self.routingKey == message.routingKey
+                && self.body == message.body
+        }
     }
 
     private var connection: AMQPConnectionStateMachine
@@ -131,7 +146,14 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         case .publish(let channelID, let publish, let properties, let body, let confirmed):
             guard var channel = self.openChannelContext(channelID, failing: confirmed) else { return }
             if let tag = channel.machine.messagePublished() {
-                channel.confirms.append((tag, ConfirmWaiter(promise: confirmed, messageID: properties.messageID)))
+                let waiter = ConfirmWaiter(
+                    promise: confirmed,
+                    messageID: properties.messageID,
+                    exchange: publish.exchange,
+                    routingKey: publish.routingKey,
+                    body: publish.mandatory ? body : ByteBuffer()
+                )
+                channel.confirms.append((tag, waiter))
             }
             let confirmMode = channel.machine.confirmMode
             self.channels[channelID] = channel

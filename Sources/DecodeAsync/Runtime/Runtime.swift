@@ -50,7 +50,7 @@ struct Runtime {
 
         let mongo = try self.makeMongoClient()
         let mongoCheck = mongo.map { client in
-            ReadinessCheck(name: "mongodb") { try await client.ping() }
+            ReadinessCheck.shared(name: "mongodb") { try await client.ping() }
         }
 
         var groupServices: [any Service] = [dogStatsD, broker]

@@ -80,9 +80,18 @@ extension QueueConsumer {
             await self.reply(to: delivery, envelope: envelope, result: .success(()))
         } catch {
             let (messageType, underlying) = Self.unwrap(error, pattern: envelope.pattern)
+            if underlying is CancellationError || Task.isCancelled {
+                // Cut off by the drain timeout: neither acked nor retried; the broker redelivers it.
+                logger.warning("handler cancelled at shutdown; leaving the message unacked")
+                return
+            }
             self.recordFailure(messageType: messageType, since: start)
-            await self.failed(received, context: context, messageType: messageType, error: underlying, logger: logger)
-            await self.reply(to: delivery, envelope: envelope, result: .failure(underlying))
+            let deadLettered = await self.failed(
+                received, context: context, messageType: messageType, error: underlying, logger: logger)
+            if deadLettered {
+                // A NestJS requester hears about the failure once, when no retry will follow.
+                await self.reply(to: delivery, envelope: envelope, result: .failure(underlying))
+            }
         }
     }
 
@@ -94,13 +103,14 @@ extension QueueConsumer {
     }
 
     /// Transient failures go to the next retry queue while retries remain; everything else to the DLQ.
+    /// Returns whether the message was dead-lettered.
     private func failed(
         _ received: AMQPClientDelivery,
         context: MessageContext,
         messageType: String,
         error: any Error,
         logger: Logger
-    ) async {
+    ) async -> Bool {
         let (permanent, reason) = Self.classify(error)
         let policy = self.configuration.topology.retry
         if !permanent, context.retryCount < policy.maxRetries {
@@ -129,11 +139,12 @@ extension QueueConsumer {
                 logger.error("retry not scheduled; returning the message to the queue", metadata: ["error": "\(error)"])
                 received.nack(requeue: true)
             }
-            return
+            return false
         }
         let kind = permanent ? "permanent" : "retries_exhausted"
         await self.deadLetter(
             received, pattern: context.pattern, messageType: messageType, reason: reason, kind: kind, logger: logger)
+        return true
     }
 
     static func classify(_ error: any Error) -> (permanent: Bool, reason: String) {

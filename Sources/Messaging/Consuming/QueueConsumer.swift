@@ -69,7 +69,11 @@ public final class QueueConsumer: Service, Sendable {
     // MARK: Service
 
     public func run() async throws {
-        try await self.declareTopology()
+        do {
+            try await cancelWhenGracefulShutdown { try await self.declareTopology() }
+        } catch is CancellationError {
+            return
+        }
         let consumer = self.client.consume(queue: self.queue, prefetch: self.configuration.prefetch)
         self.declared.withLockedValue { $0 = true }
         self.logger.info(

@@ -50,9 +50,14 @@ public struct DeadLetterQueue: Sendable {
     /// confirmed the copy. Returns how many were replayed.
     public func replay(messageIDs: Set<String>? = nil) async throws -> Int {
         try await self.client.withChannel { channel in
+            // At most what is there now: a replayed message that fails again comes back to the DLQ
+            // and must not be replayed again by this run.
+            let depth = try await channel.queueDeclare(self.topology.deadLetterQueue, passive: true).messageCount
             var replayed = 0
             var skipped: [UInt64] = []
-            while let result = try await channel.get(queue: self.topology.deadLetterQueue) {
+            var seen: UInt32 = 0
+            while seen < depth, let result = try await channel.get(queue: self.topology.deadLetterQueue) {
+                seen += 1
                 let delivery = result.delivery
                 if let messageIDs, !messageIDs.contains(delivery.properties.messageID ?? "") {
                     skipped.append(delivery.deliveryTag)

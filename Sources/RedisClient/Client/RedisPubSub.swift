@@ -140,15 +140,19 @@ final class SubscriptionRegistry: Sendable {
         }
     }
 
+    var isFinished: Bool { self.state.withLockedValue { $0.finished } }
+
+    /// Ends every subscription and closes the subscriber connection (shutdown).
     func finishAll() {
-        let continuations = self.state.withLockedValue { state in
+        let (continuations, subscriber) = self.state.withLockedValue { state in
             state.finished = true
             defer { state.entries.removeAll() }
-            return state.entries.values.map(\.continuation)
+            return (state.entries.values.map(\.continuation), state.subscriber)
         }
         for continuation in continuations {
             continuation.finish()
         }
+        subscriber?.close()
     }
 }
 
@@ -178,7 +182,7 @@ extension RedisClient {
     public func run() async throws {
         await withGracefulShutdownHandler {
             var backoff = Duration.milliseconds(100)
-            while !Task.isCancelled {
+            while !Task.isCancelled, !self.subscriptions.isFinished {
                 do {
                     let connection = try await RedisConnection.connect(
                         self.configuration,
@@ -186,6 +190,10 @@ extension RedisClient {
                         onPush: { [subscriptions] push in subscriptions.route(push) }
                     )
                     self.subscriptions.setSubscriber(connection)
+                    if self.subscriptions.isFinished {
+                        connection.close()
+                        break
+                    }
                     for target in self.subscriptions.targets {
                         try await connection.sendWithoutReply(target.subscribeCommand)
                     }
@@ -196,7 +204,7 @@ extension RedisClient {
                         connection.close()
                     }
                     self.subscriptions.setSubscriber(nil)
-                    if Task.isCancelled { break }
+                    if Task.isCancelled || self.subscriptions.isFinished { break }
                     self.logger.warning(
                         "Redis subscriber connection lost; reconnecting", metadata: ["error": "\(reason)"])
                 } catch {

@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import NIOCore
 import RedisClient
+import ServiceLifecycle
 import Testing
 
 /// RedisClient against the local Redis: what the server holds and sends afterwards.
@@ -99,6 +101,20 @@ struct RedisIntegrationTests {
         #expect(error.map { String(describing: $0).contains("wrong-password") } == false)
         try await admin.del(["presence:\(user)"])
         try await admin.send(["ACL", "DELUSER", .string(user)])
+    }
+
+    @Test func gracefulShutdownEndsTheSubscriberAndItsSubscriptions() async throws {
+        let client = try self.makeClient()
+        let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let subscription = try await client.subscribe(.channel(TestEnvironment.uniqueName("shutdown")))
+            try await eventually("subscribed") { client.confirmedSubscriptions.count == 1 }
+            await group.triggerGracefulShutdown()
+            var iterator = subscription.makeAsyncIterator()
+            #expect(await iterator.next() == nil)
+            try await tasks.waitForAll()
+        }
     }
 
     @Test func pubSubDeliversAndResubscribesAfterTheConnectionIsKilled() async throws {
