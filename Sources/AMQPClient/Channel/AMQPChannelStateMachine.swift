@@ -107,15 +107,9 @@ struct AMQPChannelStateMachine {
             case .channel(.close(let close)):
                 self.state = .closed
                 return .closedByServer(close, reply: .method(channel: self.channelID, .channel(.closeOk)))
-            case .basic(.deliver(let deliver)):
+            case _ where Self.content(of: method) != nil:
                 // Discarded, but its header and body frames still follow and must be swallowed.
-                self.incoming = .deliver(deliver)
-                return .none
-            case .basic(.return(let returned)):
-                self.incoming = .returned(returned)
-                return .none
-            case .basic(.getOk(let getOk)):
-                self.incoming = .getOk(getOk)
+                self.incoming = Self.content(of: method)
                 return .none
             default:
                 // Section 2.2.4: after sending close, discard everything but close / close-ok.
@@ -144,15 +138,12 @@ struct AMQPChannelStateMachine {
             return .closedByServer(close, reply: .method(channel: self.channelID, .channel(.closeOk)))
         case .channel(.flow(let active)):
             return .send([.method(channel: self.channelID, .channel(.flowOk(active: active)))])
-        case .basic(.deliver(let deliver)):
-            self.incoming = .deliver(deliver)
+        case .basic(.deliver), .basic(.return):
+            self.incoming = Self.content(of: method)
             return .none
-        case .basic(.return(let returned)):
-            self.incoming = .returned(returned)
-            return .none
-        case .basic(.getOk(let getOk)):
+        case .basic(.getOk):
             guard self.pendingReplies > 0 else { return .connectionViolation("get-ok without a get") }
-            self.incoming = .getOk(getOk)
+            self.incoming = Self.content(of: method)
             return .none
         case .basic(.getEmpty):
             guard self.pendingReplies > 0 else { return .connectionViolation("get-empty without a get") }
@@ -176,6 +167,16 @@ struct AMQPChannelStateMachine {
             return self.reply(method)
         default:
             return .connectionViolation("unexpected method \(method.ids) on an open channel")
+        }
+    }
+
+    /// The content a method announces (its header and body frames follow).
+    private static func content(of method: AMQPMethod) -> Incoming? {
+        switch method {
+        case .basic(.deliver(let deliver)): .deliver(deliver)
+        case .basic(.return(let returned)): .returned(returned)
+        case .basic(.getOk(let getOk)): .getOk(getOk)
+        default: nil
         }
     }
 
