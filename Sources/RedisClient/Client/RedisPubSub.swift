@@ -56,6 +56,10 @@ public struct RedisSubscription: AsyncSequence, Sendable {
 }
 
 /// Every live subscription, and which the server confirmed on the current subscriber connection.
+///
+/// SUBSCRIBE and UNSUBSCRIBE commands are decided and queued under one lock, and one writer per
+/// connection sends them in that order, so a subscribe racing an unsubscribe of the same target
+/// can never leave the server unsubscribed while a subscription lives.
 final class SubscriptionRegistry: Sendable {
     private struct State {
         var entries: [UInt64: (target: RedisSubscriptionTarget, continuation: AsyncStream<RedisMessage>.Continuation)] =
@@ -63,32 +67,66 @@ final class SubscriptionRegistry: Sendable {
         var nextID: UInt64 = 0
         var confirmed: Set<RedisSubscriptionTarget> = []
         var subscriber: RedisConnection?
+        var commands: AsyncStream<[RESPArgument]>.Continuation?
         var finished = false
     }
 
     private let state = NIOLockedValueBox(State())
 
-    func add(_ target: RedisSubscriptionTarget) -> (UInt64, AsyncStream<RedisMessage>, RedisConnection?) {
+    func add(_ target: RedisSubscriptionTarget) -> (UInt64, AsyncStream<RedisMessage>) {
         let (stream, continuation) = AsyncStream<RedisMessage>.makeStream()
         return self.state.withLockedValue { state in
             if state.finished {
                 continuation.finish()
-                return (0, stream, nil)
+                return (0, stream)
             }
+            let isNew = !state.entries.values.contains { $0.target == target }
             state.nextID += 1
             state.entries[state.nextID] = (target, continuation)
-            return (state.nextID, stream, state.subscriber)
+            if isNew {
+                state.commands?.yield(target.subscribeCommand)
+            }
+            return (state.nextID, stream)
         }
     }
 
-    /// Removes a subscription; returns the connection to unsubscribe on when nobody else needs the target.
-    func remove(_ id: UInt64) -> (RedisSubscriptionTarget, RedisConnection?)? {
+    /// Removes a subscription; the server subscription ends when nobody else needs the target.
+    func remove(_ id: UInt64) {
         self.state.withLockedValue { state in
-            guard let entry = state.entries.removeValue(forKey: id) else { return nil }
+            guard let entry = state.entries.removeValue(forKey: id) else { return }
             entry.continuation.finish()
-            let stillNeeded = state.entries.values.contains { $0.target == entry.target }
-            if !stillNeeded { state.confirmed.remove(entry.target) }
-            return stillNeeded ? nil : (entry.target, state.subscriber)
+            guard !state.entries.values.contains(where: { $0.target == entry.target }) else { return }
+            state.confirmed.remove(entry.target)
+            state.commands?.yield(entry.target.unsubscribeCommand)
+        }
+    }
+
+    /// Makes `connection` the subscriber: returns the commands to send on it, starting with a
+    /// SUBSCRIBE for every target.
+    func attach(_ connection: RedisConnection) -> AsyncStream<[RESPArgument]> {
+        let (commands, continuation) = AsyncStream<[RESPArgument]>.makeStream()
+        self.state.withLockedValue { state in
+            state.commands?.finish()
+            state.subscriber = connection
+            state.commands = continuation
+            state.confirmed = []
+            for target in Set(state.entries.values.map(\.target)) {
+                continuation.yield(target.subscribeCommand)
+            }
+            if state.finished {
+                continuation.finish()
+            }
+        }
+        return commands
+    }
+
+    /// The subscriber connection is gone.
+    func detach() {
+        self.state.withLockedValue { state in
+            state.commands?.finish()
+            state.commands = nil
+            state.subscriber = nil
+            state.confirmed = []
         }
     }
 
@@ -98,13 +136,6 @@ final class SubscriptionRegistry: Sendable {
 
     var confirmed: Set<RedisSubscriptionTarget> {
         self.state.withLockedValue { $0.confirmed }
-    }
-
-    func setSubscriber(_ connection: RedisConnection?) {
-        self.state.withLockedValue { state in
-            state.subscriber = connection
-            state.confirmed = []
-        }
     }
 
     /// Routes a RESP3 push: messages to their subscriptions, confirmations to `confirmed`.
@@ -146,6 +177,7 @@ final class SubscriptionRegistry: Sendable {
     func finishAll() {
         let (continuations, subscriber) = self.state.withLockedValue { state in
             state.finished = true
+            state.commands?.finish()
             defer { state.entries.removeAll() }
             return (state.entries.values.map(\.continuation), state.subscriber)
         }
@@ -160,10 +192,7 @@ extension RedisClient {
     /// Subscribes to `target`. Messages published before the server confirmed the subscription are
     /// not received; ``confirmedSubscriptions`` tells when it did. Needs ``run()`` to be running.
     public func subscribe(_ target: RedisSubscriptionTarget) async throws -> RedisSubscription {
-        let (id, stream, subscriber) = self.subscriptions.add(target)
-        if let subscriber {
-            try await subscriber.sendWithoutReply(target.subscribeCommand)
-        }
+        let (id, stream) = self.subscriptions.add(target)
         return RedisSubscription(id: id, target: target, messages: stream, client: self)
     }
 
@@ -173,8 +202,7 @@ extension RedisClient {
     }
 
     func unsubscribe(_ subscription: RedisSubscription) async {
-        guard let (target, connection) = self.subscriptions.remove(subscription.id), let connection else { return }
-        try? await connection.sendWithoutReply(target.unsubscribeCommand)
+        self.subscriptions.remove(subscription.id)
     }
 
     /// Keeps the subscriber connection alive: connects, subscribes to every target, waits until the
@@ -189,26 +217,36 @@ extension RedisClient {
                         eventLoopGroup: self.eventLoopGroup,
                         onPush: { [subscriptions] push in subscriptions.route(push) }
                     )
-                    self.subscriptions.setSubscriber(connection)
+                    let commands = self.subscriptions.attach(connection)
                     if self.subscriptions.isFinished {
+                        // Shut down while connecting: finishAll could not close this connection.
                         connection.close()
-                        break
-                    }
-                    for target in self.subscriptions.targets {
-                        try await connection.sendWithoutReply(target.subscribeCommand)
                     }
                     backoff = .milliseconds(100)
-                    let reason = await withTaskCancellationHandler {
-                        await connection.closed()
-                    } onCancel: {
-                        connection.close()
+                    let reason = await withTaskGroup(of: Void.self) { group in
+                        // One writer sends the queued (un)subscribe commands in order.
+                        group.addTask {
+                            for await command in commands {
+                                do {
+                                    try await connection.sendWithoutReply(command)
+                                } catch {
+                                    connection.close()
+                                }
+                            }
+                        }
+                        let reason = await withTaskCancellationHandler {
+                            await connection.closed()
+                        } onCancel: {
+                            connection.close()
+                        }
+                        self.subscriptions.detach()
+                        return reason
                     }
-                    self.subscriptions.setSubscriber(nil)
                     if Task.isCancelled || self.subscriptions.isFinished { break }
                     self.logger.warning(
                         "Redis subscriber connection lost; reconnecting", metadata: ["error": "\(reason)"])
                 } catch {
-                    self.subscriptions.setSubscriber(nil)
+                    self.subscriptions.detach()
                     self.logger.warning(
                         "Redis subscriber connection failed", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
                 }

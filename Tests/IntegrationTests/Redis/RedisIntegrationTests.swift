@@ -103,6 +103,36 @@ struct RedisIntegrationTests {
         try await admin.send(["ACL", "DELUSER", .string(user)])
     }
 
+    @Test func resubscribingRightAfterUnsubscribingStaysSubscribed() async throws {
+        let subscriber = try self.makeClient()
+        let publisher = try self.makeClient()
+        let channel = TestEnvironment.uniqueName("churn")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await subscriber.run() }
+            let warmup = try await subscriber.subscribe(.channel("\(channel).warmup"))
+            try await eventually("subscriber connected") {
+                subscriber.confirmedSubscriptions.contains(.channel("\(channel).warmup"))
+            }
+            await warmup.unsubscribe()
+            var live: RedisSubscription?
+            for _ in 0..<20 {
+                let subscription = try await subscriber.subscribe(.channel(channel))
+                await live?.unsubscribe()
+                live = subscription
+            }
+            let subscription = try #require(live)
+            try await eventually("the server still has the subscription") {
+                (try await publisher.send(["PUBSUB", "NUMSUB", .string(channel)]).elements?.last?.int ?? 0) >= 1
+            }
+            try await publisher.publish(channel, ByteBuffer(string: "still here"))
+            var iterator = subscription.makeAsyncIterator()
+            #expect(await iterator.next().map { String(buffer: $0.payload) } == "still here")
+            subscriber.shutdown()
+            group.cancelAll()
+        }
+        publisher.shutdown()
+    }
+
     @Test func gracefulShutdownEndsTheSubscriberAndItsSubscriptions() async throws {
         let client = try self.makeClient()
         let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test")))
