@@ -14,8 +14,8 @@ struct AMQPFieldTableTests {
             "T": .timestamp(0), "F": .table(["deep": .table(["deeper": .longString("✓")])]), "V": .void,
         ]
         var buffer = ByteBuffer()
-        try table.encode(&buffer)
-        let decoded = try AMQPFieldTable.decode(&buffer)
+        try table.encode(into: &buffer)
+        let decoded = try AMQPFieldTable.decode(from: &buffer)
         #expect(decoded == table)
         #expect(decoded.entries.map(\.key) == table.entries.map(\.key))
         #expect(buffer.readableBytes == 0)
@@ -24,13 +24,13 @@ struct AMQPFieldTableTests {
     @Test func tableBytesFollowTheSpecification() throws {
         var buffer = ByteBuffer()
         let table: AMQPFieldTable = ["a": .bool(true)]
-        try table.encode(&buffer)
+        try table.encode(into: &buffer)
         #expect(Array(buffer: buffer) == [0, 0, 0, 4, 1, 0x61, 0x74, 1])
     }
 
     @Test func unknownFieldTypeIsAnError() {
         var buffer = ByteBuffer(bytes: [0, 0, 0, 4, 1, 0x61, 0x7A, 1])
-        #expect(throws: AMQPProtocolError("unknown field value type z")) { try AMQPFieldTable.decode(&buffer) }
+        #expect(throws: AMQPProtocolError("unknown field value type z")) { try AMQPFieldTable.decode(from: &buffer) }
     }
 
     @Test func subscriptReplacesAppendsAndRemovesInPlace() {

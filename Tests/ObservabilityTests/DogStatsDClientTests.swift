@@ -59,6 +59,7 @@ struct DogStatsDClientTests {
         #expect(Set(received.lines).count == 200)
         #expect(received.datagrams.count < 200)
         #expect(received.datagrams.allSatisfy { $0.utf8.count <= 512 })
+        #expect(client.sentDatagrams == received.datagrams.count)
     }
 
     @Test func fullBufferDropsAndCountsInsteadOfBlocking() async throws {

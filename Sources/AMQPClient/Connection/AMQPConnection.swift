@@ -41,10 +41,7 @@ public final class AMQPConnection: Sendable {
         logger: Logger = Logger(label: "decode-async.amqp")
     ) async throws(AMQPClientError) -> AMQPConnection {
         let blockedReason = NIOLockedValueBox<String?>(nil)
-        let timeout = TimeAmount.nanoseconds(
-            configuration.connectionTimeout.components.seconds * 1_000_000_000
-                + configuration.connectionTimeout.components.attoseconds / 1_000_000_000
-        )
+        let timeout = TimeAmount(configuration.connectionTimeout)
         let sslContext: NIOSSLContext?
         do {
             sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }

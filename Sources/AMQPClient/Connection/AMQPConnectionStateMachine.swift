@@ -65,14 +65,6 @@ struct AMQPConnectionStateMachine {
         self.virtualHost = configuration.virtualHost
     }
 
-    /// The negotiated tuning once `tune` was answered.
-    var tuning: Tuning? {
-        switch self.state {
-        case .awaitingOpenOk(let tuning), .open(let tuning): tuning
-        case .initialized, .awaitingStart, .awaitingTune, .closing, .closed: nil
-        }
-    }
-
     // MARK: Events
 
     mutating func connected() -> Action {

@@ -88,14 +88,4 @@ extension AMQPFieldTable {
         withLength.moveReaderIndex(forwardBy: 4)
         buffer.writeBuffer(&withLength)
     }
-
-    /// Decodes a field table from `buffer` (length prefix included).
-    public static func decode(_ buffer: inout ByteBuffer) throws(AMQPProtocolError) -> AMQPFieldTable {
-        try Self.decode(from: &buffer)
-    }
-
-    /// Encodes the table (length prefix included) into `buffer`.
-    public func encode(_ buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        try self.encode(into: &buffer)
-    }
 }

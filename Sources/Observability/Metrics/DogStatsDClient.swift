@@ -45,7 +45,6 @@ public final class DogStatsDClient: Service, Sendable {
         var lines: [String] = []
         var dropped: Int = 0
         var sentDatagrams: Int = 0
-        var sendFailures: Int = 0
     }
 
     private let configuration: Configuration
@@ -109,7 +108,6 @@ public final class DogStatsDClient: Service, Sendable {
         let outcome = await sender.send(packets)
         self.state.withLockedValue { state in
             state.sentDatagrams += outcome.sent
-            state.sendFailures += outcome.failed
             if outcome.failed > 0 {
                 state.dropped += lines.count
             }

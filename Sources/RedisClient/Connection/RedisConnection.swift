@@ -38,10 +38,7 @@ public final class RedisConnection: Sendable {
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoopGroup)
-                .connectTimeout(
-                    .nanoseconds(
-                        timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-                )
+                .connectTimeout(TimeAmount(timeout))
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -109,8 +106,7 @@ public final class RedisConnection: Sendable {
         let timeout = self.commandTimeout
         let channel = self.channel
         let timer = channel.eventLoop.scheduleTask(
-            in: .nanoseconds(
-                timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+            in: TimeAmount(timeout)
         ) {
             promise.fail(RedisError(.timeout, "no reply within \(timeout)"))
             channel.close(promise: nil)
