@@ -114,6 +114,16 @@ struct ConfigurationTests {
         )
     }
 
+    @Test func mongoIsReadOnceAndOptionalForTheSyncAlone() throws {
+        var syncOnly = Self.complete
+        syncOnly["MONGO_URI"] = nil
+        #expect(try self.load(syncOnly, services: [.sync]).mongo == nil)
+        #expect(try self.load([:], services: [.email]).mongo == nil)
+        let both = try self.load(Self.complete, services: [.notifications, .sync])
+        #expect(both.mongo?.uri == "mongodb://127.0.0.1:27017")
+        #expect(both.mongo?.threads == 4)
+    }
+
     @Test func mongoURIIsCheckedByLibmongoc() {
         var environment = Self.complete
         environment["MONGO_URI"] = "mongodb://127.0.0.1:27017/?replicaSet="

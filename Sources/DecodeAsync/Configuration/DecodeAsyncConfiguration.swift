@@ -7,6 +7,8 @@ import Observability
 /// (and `.env`) with the names and defaults of COMPAT.md section 1.
 struct DecodeAsyncConfiguration {
     var shared: SharedConfiguration
+    /// Present when a service that reads MongoDB runs with a `MONGO_URI`.
+    var mongo: MongoConfiguration?
     var notifications: NotificationConfiguration?
     var email: EmailConfiguration?
     var sync: SyncConfiguration?
@@ -29,8 +31,12 @@ struct DecodeAsyncConfiguration {
 
     /// Reads every setting, collecting problems and effective values in `settings`.
     static func read(_ settings: inout SettingsReader, services: Set<ServiceName>) -> DecodeAsyncConfiguration {
-        DecodeAsyncConfiguration(
-            shared: SharedConfiguration(&settings),
+        let shared = SharedConfiguration(&settings)
+        let readsMongo = services.contains(.notifications) || services.contains(.sync)
+        let mongo = readsMongo ? MongoConfiguration.read(&settings, required: services.contains(.notifications)) : nil
+        return DecodeAsyncConfiguration(
+            shared: shared,
+            mongo: mongo,
             notifications: services.contains(.notifications) ? NotificationConfiguration(&settings) : nil,
             email: services.contains(.email) ? EmailConfiguration(&settings) : nil,
             sync: services.contains(.sync) ? SyncConfiguration(&settings) : nil

@@ -9,9 +9,6 @@ struct HTTPBinding: Equatable {
 /// The notification service (COMPAT.md 1.2).
 struct NotificationConfiguration {
     var http: HTTPBinding
-    var mongoURI: String
-    var mongoDatabase: String?
-    var mongoThreads: Int
     var redisURI: String
     var jwtSecret: String
     var jwtIssuer: String
@@ -24,23 +21,12 @@ struct NotificationConfiguration {
             host: settings.string("NOTIFICATION_HOST", default: "0.0.0.0") ?? "0.0.0.0",
             port: settings.port("NOTIFICATION_PORT", default: 4005)
         )
-        self.mongoURI = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"], required: true) ?? ""
-        self.mongoDatabase = settings.string("MONGO_DB_NAME")
-        self.mongoThreads = Self.mongoThreads(&settings, uri: self.mongoURI)
         self.redisURI = Self.redisURI(&settings)
         self.jwtSecret = settings.string("JWT_ACCESS_TOKEN_SECRET", secret: true) ?? ""
         self.jwtIssuer = settings.string("JWT_ISSUER", default: "decode-auth-service") ?? "decode-auth-service"
         self.jwtAudience = settings.string("JWT_AUDIENCE", default: "decode-frontend") ?? "decode-frontend"
         self.authServiceURL = settings.uri("AUTH_SERVICE_URL", schemes: ["http", "https"])
         self.frontendURL = settings.string("FRONTEND_URL", default: "*") ?? "*"
-    }
-
-    /// `MONGO_THREADS`: threads that run libmongoc's blocking calls; also checks the URI with libmongoc.
-    static func mongoThreads(_ settings: inout SettingsReader, uri: String) -> Int {
-        if !uri.isEmpty, let problem = MongoClient.uriProblem(uri) {
-            settings.invalid("MONGO_URI", value: uri, expected: "a MongoDB URI libmongoc accepts (\(problem))")
-        }
-        return settings.int("MONGO_THREADS", default: 4, range: 1...64, expected: "a thread count from 1 to 64")
     }
 
     /// `REDIS_URI` wins; without it the gateway's `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`/`REDIS_DB`
@@ -95,9 +81,6 @@ struct SyncConfiguration {
     var neo4jUser: String
     var neo4jPassword: String
     var neo4jDatabase: String?
-    var mongoURI: String?
-    var mongoDatabase: String?
-    var mongoThreads: Int
 
     init(_ settings: inout SettingsReader) {
         self.http = HTTPBinding(
@@ -108,8 +91,26 @@ struct SyncConfiguration {
         self.neo4jUser = settings.requiredString("NEO4J_USER", expected: "the Neo4j user name")
         self.neo4jPassword = settings.requiredString("NEO4J_PASSWORD", secret: true, expected: "the Neo4j password")
         self.neo4jDatabase = settings.string("NEO4J_DATABASE")
-        self.mongoURI = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"])
-        self.mongoDatabase = settings.string("MONGO_DB_NAME")
-        self.mongoThreads = NotificationConfiguration.mongoThreads(&settings, uri: self.mongoURI ?? "")
+    }
+}
+
+/// MongoDB, shared by the services that read it: required by notifications, optional for the sync
+/// (bulk resync and the consistency check).
+struct MongoConfiguration {
+    var uri: String
+    var database: String?
+    /// Threads that run libmongoc's blocking calls.
+    var threads: Int
+
+    /// Reads `MONGO_URI` (checked by libmongoc itself), `MONGO_DB_NAME`, `MONGO_THREADS`; nil when the
+    /// URI is unset and not `required`.
+    static func read(_ settings: inout SettingsReader, required: Bool) -> MongoConfiguration? {
+        let uri = settings.uri("MONGO_URI", schemes: ["mongodb", "mongodb+srv"], required: required)
+        if let uri, let problem = MongoClient.uriProblem(uri) {
+            settings.invalid("MONGO_URI", value: uri, expected: "a MongoDB URI libmongoc accepts (\(problem))")
+        }
+        let database = settings.string("MONGO_DB_NAME")
+        let threads = settings.int("MONGO_THREADS", default: 4, range: 1...64, expected: "a thread count from 1 to 64")
+        return uri.map { MongoConfiguration(uri: $0, database: database, threads: threads) }
     }
 }

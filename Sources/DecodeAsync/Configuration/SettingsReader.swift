@@ -35,8 +35,6 @@ struct SettingsReader {
     }
 
     private mutating func record(_ variable: String, _ value: String?, source: Source, secret: Bool) {
-        // Two services may share a variable (MONGO_URI); it is shown once.
-        guard !self.entries.contains(where: { $0.variable == variable }) else { return }
         let shown: String
         switch value {
         case .none: shown = ""
@@ -47,7 +45,6 @@ struct SettingsReader {
     }
 
     private mutating func fail(_ variable: String, value: String?, secret: Bool, expected: String) {
-        guard !self.errors.contains(where: { $0.variable == variable }) else { return }
         let problem: ConfigurationError.Problem
         if let value {
             let shown = secret ? SecretMasking.mask : SecretMasking.maskURICredentials(value)

@@ -94,17 +94,9 @@ struct Runtime {
 
     /// One MongoDB client for the process, when a service that reads MongoDB runs.
     private func makeMongoClient() throws -> MongoClient? {
-        if let notifications = self.configuration.notifications {
-            return try MongoClient(
-                uri: notifications.mongoURI,
-                database: notifications.mongoDatabase,
-                threads: notifications.mongoThreads
-            )
+        try self.configuration.mongo.map { mongo in
+            try MongoClient(uri: mongo.uri, database: mongo.database, threads: mongo.threads)
         }
-        if let sync = self.configuration.sync, let uri = sync.mongoURI {
-            return try MongoClient(uri: uri, database: sync.mongoDatabase, threads: sync.mongoThreads)
-        }
-        return nil
     }
 
     private func binding(of name: ServiceName) -> HTTPBinding? {
