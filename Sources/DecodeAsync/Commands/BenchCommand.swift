@@ -106,20 +106,36 @@ struct BenchCommand: AsyncParsableCommand {
 /// One line of figures: `name  messages/s  p50  p99`, the same format `scripts/bench_pika.py` prints.
 enum BenchReport {
     static func print(_ name: String, count: Int, elapsed: Duration, latencies: [Duration]?) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = seconds > 0 ? Double(count) / seconds : 0
-        var line = "decode-async  " + name.padding(toLength: 26, withPad: " ", startingAt: 0)
-        line += String(format: "%10.0f msg/s", rate)
+        var line = self.prefix(name, width: 26) + String(format: "%10.0f msg/s", self.rate(count, elapsed))
         if let latencies, !latencies.isEmpty {
             let sorted = latencies.sorted()
             line += String(
-                format: "   p50 %7.3f ms   p99 %7.3f ms", milliseconds(sorted[sorted.count / 2]),
-                milliseconds(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]))
+                format: "   p50 %7.3f ms   p99 %7.3f ms", self.seconds(sorted[sorted.count / 2]) * 1000,
+                self.seconds(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) * 1000)
         }
         Swift.print(line)
     }
 
-    private static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    /// `name  ops/s  CPU µs per operation`, the format `scripts/bench_pymongo.py` prints.
+    static func print(_ name: String, count: Int, elapsed: Duration, cpuSeconds: Double) {
+        Swift.print(
+            self.prefix(name, width: 30)
+                + String(
+                    format: "%9.0f ops/s   cpu %7.1f µs/op", self.rate(count, elapsed), cpuSeconds / Double(count) * 1e6
+                )
+        )
+    }
+
+    private static func prefix(_ name: String, width: Int) -> String {
+        "decode-async  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
+    }
+
+    private static func rate(_ count: Int, _ elapsed: Duration) -> Double {
+        let seconds = self.seconds(elapsed)
+        return seconds > 0 ? Double(count) / seconds : 0
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -78,15 +78,12 @@ extension BenchCommand {
             let cpuStart = Self.cpuSeconds()
             let start = ContinuousClock.now
             try await body()
-            let elapsed = ContinuousClock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let cpu = Self.cpuSeconds() - cpuStart
-            let line =
-                "decode-async  " + name.padding(toLength: 30, withPad: " ", startingAt: 0)
-                + String(
-                    format: "%9.0f ops/s   cpu %7.1f µs/op", Double(operations) / seconds,
-                    cpu / Double(operations) * 1e6)
-            print(line)
+            BenchReport.print(
+                name,
+                count: operations,
+                elapsed: ContinuousClock.now - start,
+                cpuSeconds: Self.cpuSeconds() - cpuStart
+            )
         }
 
         static func cpuSeconds() -> Double {
