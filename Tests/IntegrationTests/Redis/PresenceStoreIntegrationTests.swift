@@ -23,6 +23,8 @@ struct PresenceStoreIntegrationTests {
         #expect(try await redis.exists([key]) == 1)
         #expect(try await redis.smembers(key) == ["a-\(userID):s1", "b-\(userID):s2"])
         #expect(try await redis.ttl(key) > 50)
+        // Online through another instance's socket: Redis answers, not the local sockets.
+        #expect(await a.isUserConnected(userID: userID, hasLocalSocket: false))
         try await a.disconnected(userID: userID, socketID: "s1")
         #expect(try await b.isOnline(userID: userID))
         try await b.disconnected(userID: userID, socketID: "s2")
