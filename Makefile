@@ -5,6 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 BUILD_FLAGS ?=
 BIN := .build/debug/decode-async
+BROKER_DISRUPTING_TESTS := AMQPRecoveryIntegrationTests|AMQPBlockedIntegrationTests
 
 .PHONY: help run test bench lint format build stack-up stack-down stack-status check-swift
 
@@ -36,7 +37,9 @@ run: build
 test: check-swift stack-up
 	Tests/stack/test_stack.sh
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	eval "$$(scripts/stack env)" && $(SWIFT) test --skip-build $(BUILD_FLAGS)
+	@# Tests that stop, restart or block RabbitMQ run alone, after everything else.
+	eval "$$(scripts/stack env)" && $(SWIFT) test --skip-build $(BUILD_FLAGS) --skip '$(BROKER_DISRUPTING_TESTS)'
+	eval "$$(scripts/stack env)" && $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter '$(BROKER_DISRUPTING_TESTS)'
 	Tests/cli/test_serve.sh
 	Tests/cli/test_amqp_cli.sh
 

@@ -58,7 +58,7 @@ struct AMQPRecoveryIntegrationTests {
                     received.insert(String(buffer: delivery.delivery.body))
                     delivery.ack()
                 }
-                try TestEnvironment.run(["scripts/stack", "rabbitmqctl", "close_all_connections", "recovery test"])
+                try await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "close_all_connections", "recovery test"])
                 for index in 0..<10 {
                     try await client.publish(ByteBuffer(string: "after \(index)"), routingKey: queue)
                 }
@@ -100,8 +100,8 @@ struct AMQPRecoveryIntegrationTests {
                     }
                     group.addTask {
                         try await Task.sleep(for: .milliseconds(300))
-                        try TestEnvironment.run(["scripts/stack", "down", "rabbitmq"])
-                        try TestEnvironment.run(["scripts/stack", "up", "rabbitmq"])
+                        try await TestEnvironment.run(["scripts/stack", "down", "rabbitmq"])
+                        try await TestEnvironment.run(["scripts/stack", "up", "rabbitmq"])
                         await restart.finish()
                         return []
                     }
@@ -189,16 +189,16 @@ struct AMQPBlockedIntegrationTests {
             try await channel.publish(ByteBuffer(string: "before"), routingKey: queue)
             #expect(connection.blocked == nil)
             do {
-                try TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0"])
+                try await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0"])
                 // The broker blocks a connection once it publishes during the alarm.
                 try await channel.publish(ByteBuffer(string: "during"), routingKey: queue)
                 try await eventually("connection.blocked arrived") { connection.blocked != nil }
                 #expect(connection.blocked?.isEmpty == false)
             } catch {
-                _ = try? TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
+                _ = try? await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
                 throw error
             }
-            try TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
+            try await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
             try await eventually("connection.unblocked arrived") { connection.blocked == nil }
             #expect(connection.isOpen)
             await connection.close()

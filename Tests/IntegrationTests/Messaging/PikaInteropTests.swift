@@ -24,7 +24,7 @@ struct PikaInteropTests {
                     #"{"user_id":"665f1c2e9b1d4a0012345678","type":"session_created","title":"New Login Detected","message":"You just signed in"}"#
                 // pika also re-declares the queue as NestJS does ({durable: true}): a 406 here would
                 // mean our declaration broke the original producers.
-                try TestEnvironment.run([Self.python, Self.peer, "publish-nest", queue, "create_notification", data])
+                try await TestEnvironment.run([Self.python, Self.peer, "publish-nest", queue, "create_notification", data])
                 try await eventually("the handler ran") { await received.count == 1 }
                 let (payload, context) = try #require(await received.values.first)
                 #expect(payload.title == "New Login Detected")
@@ -46,7 +46,7 @@ struct PikaInteropTests {
                     userID: "665f1c2e9b1d4a0012345678", type: "new_follow", title: "t", message: "m")
                 try await MessagePublisher(client: client).emit(
                     pattern: "create_notification", data: payload, queue: queue, messageID: "out-1")
-                let output = try TestEnvironment.run([Self.python, Self.peer, "get", queue])
+                let output = try await TestEnvironment.run([Self.python, Self.peer, "get", queue])
                 let message = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
                 #expect(message["keys"] as? [String] == ["pattern", "data"])
                 #expect(message["delivery_mode"] as? Int == 2)
