@@ -58,7 +58,9 @@ struct AMQPRecoveryIntegrationTests {
                     received.insert(String(buffer: delivery.delivery.body))
                     delivery.ack()
                 }
-                try await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "close_all_connections", "recovery test"])
+                try await TestEnvironment.run([
+                    "scripts/stack", "rabbitmqctl", "close_all_connections", "recovery test",
+                ])
                 for index in 0..<10 {
                     try await client.publish(ByteBuffer(string: "after \(index)"), routingKey: queue)
                 }
@@ -195,7 +197,9 @@ struct AMQPBlockedIntegrationTests {
                 try await eventually("connection.blocked arrived") { connection.blocked != nil }
                 #expect(connection.blocked?.isEmpty == false)
             } catch {
-                _ = try? await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])
+                _ = try? await TestEnvironment.run([
+                    "scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4",
+                ])
                 throw error
             }
             try await TestEnvironment.run(["scripts/stack", "rabbitmqctl", "set_vm_memory_high_watermark", "0.4"])

@@ -24,7 +24,9 @@ struct PikaInteropTests {
                     #"{"user_id":"665f1c2e9b1d4a0012345678","type":"session_created","title":"New Login Detected","message":"You just signed in"}"#
                 // pika also re-declares the queue as NestJS does ({durable: true}): a 406 here would
                 // mean our declaration broke the original producers.
-                try await TestEnvironment.run([Self.python, Self.peer, "publish-nest", queue, "create_notification", data])
+                try await TestEnvironment.run([
+                    Self.python, Self.peer, "publish-nest", queue, "create_notification", data,
+                ])
                 try await eventually("the handler ran") { await received.count == 1 }
                 let (payload, context) = try #require(await received.values.first)
                 #expect(payload.title == "New Login Detected")
