@@ -33,7 +33,8 @@ public struct EngineIOSession: Sendable {
     public private(set) var state: State = .open(.polling)
     private var outbox: [EngineIOPacket] = []
     private var pollParked = false
-    private var awaitingPong = false
+    /// A ping went out and its pong has not come back yet.
+    public private(set) var awaitingPong = false
 
     /// A new session; the `open` packet is the first thing the client receives.
     public init(handshake: EngineIOHandshake, transport: Transport = .polling) {
