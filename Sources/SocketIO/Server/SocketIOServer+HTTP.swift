@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOWebSocket
 
@@ -32,6 +33,13 @@ extension SocketIOServer {
         router.on(path, method: .options) { request, _ in
             Response(status: .noContent, headers: self.corsHeaders(request, preflight: true))
         }
+    }
+
+    /// The WebSocket settings to serve ``registerWebSocketRoute(on:)`` with: frames may be somewhat
+    /// larger than `maxPayload` so that a message just over it is read whole and refused with close
+    /// code 1009; Engine.IO's own pings replace WebSocket pings.
+    public var webSocketConfiguration: WebSocketServerConfiguration {
+        WebSocketServerConfiguration(maxFrameSize: self.configuration.maxPayload + 65_536, autoPing: .disabled)
     }
 
     /// The WebSocket route, on the router given to `http1WebSocketUpgrade`.
@@ -71,6 +79,10 @@ extension SocketIOServer {
     ) async throws {
         let (frames, continuation) = AsyncStream<SocketIOSocket.Frame>.makeStream()
         await self.process(socket.attachWebSocket(continuation), of: socket)
+        // Set when the client's side ended first: then the library answers the close (with 1009 for
+        // an oversized message) and the writer must not close with its own code.
+        let readerEnded = NIOLockedValueBox(false)
+        var readerError: (any Error)?
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // The writer: frames in order; each frame's waiters hear whether it was written.
@@ -85,8 +97,11 @@ extension SocketIOServer {
                     }
                     for waiter in frame.written { waiter.resume(returning: !failed) }
                 }
-                // The session ended: close the WebSocket, which ends the reader below.
-                try? await outbound.close(.normalClosure, reason: nil)
+                // The session ended on our side: close the WebSocket, which ends the reader below.
+                if !readerEnded.withLockedValue({ $0 }) {
+                    let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
+                    try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
+                }
             }
             do {
                 for try await message in inbound.messages(maxSize: self.configuration.maxPayload) {
@@ -98,11 +113,18 @@ extension SocketIOServer {
                         continue
                     }
                 }
+                readerEnded.withLockedValue { $0 = true }
                 await self.webSocketEnded(socket, reason: "transport close")
             } catch {
+                readerEnded.withLockedValue { $0 = true }
+                readerError = error
                 await self.webSocketEnded(socket, reason: "transport error")
             }
             try await group.waitForAll()
+        }
+        if let readerError {
+            // The WebSocket library closes with the matching code (1009 for a message over maxPayload).
+            throw readerError
         }
     }
 
@@ -150,7 +172,7 @@ extension SocketIOServer {
         do {
             body = try await request.body.collect(upTo: self.configuration.maxPayload)
         } catch {
-            await self.process(socket.transportClosed("payload too large"), of: socket)
+            await self.process(socket.transportClosed(EngineIOSession.payloadTooLarge), of: socket)
             return Response(status: .contentTooLarge, headers: headers)
         }
         let (refusal, outcomes) = socket.post(String(buffer: body), byteCount: body.readableBytes)

@@ -88,7 +88,9 @@ public final class SocketIOSocket: Sendable {
 
     /// The authenticated user, nil before authentication.
     public var userID: String? { self.state.withLockedValue { $0.userID } }
-    public var isClosed: Bool { self.state.withLockedValue { $0.closedReason != nil } }
+    public var isClosed: Bool { self.closeReason != nil }
+    /// Why the session ended, nil while it is open.
+    public var closeReason: String? { self.state.withLockedValue { $0.closedReason } }
     var usesPolling: Bool {
         self.state.withLockedValue { state in
             switch state.engine.state {

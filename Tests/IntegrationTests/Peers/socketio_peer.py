@@ -8,6 +8,8 @@ Usage: socketio_peer.py URL TOKEN TRANSPORTS SCENARIO TOKEN_IN STAY_SECONDS
               refused: connect with a bad token and record what the server does.
   TOKEN_IN    auth (the CONNECT auth payload) or header (Authorization: Bearer)
   STAY        seconds to stay connected before the last call (several ping intervals)
+       socketio_peer.py oversized URL BYTES
+              sends one WebSocket message of BYTES bytes and reports the close code.
 Prints one JSON object: what happened, for the Swift test to check.
 """
 import json
@@ -20,7 +22,29 @@ import socketio
 NAMESPACE = "/notifications"
 
 
+def oversized(url, size):
+    """Raw Engine.IO over WebSocket: one message larger than maxPayload; report the close code."""
+    import websocket
+
+    ws = websocket.create_connection(url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    opened = ws.recv()
+    ws.send("4" + "a" * int(size))
+    report = {"open": opened[:1]}
+    try:
+        while True:
+            opcode, data = ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                report["close_code"] = int.from_bytes(data[:2], "big")
+                break
+    except Exception as error:  # the server may drop the connection right after its close frame
+        report.setdefault("error", type(error).__name__)
+    print(json.dumps(report))
+
+
 def main():
+    if sys.argv[1] == "oversized":
+        oversized(sys.argv[2], sys.argv[3])
+        return
     url, token, transports, scenario, token_in, stay = sys.argv[1:7]
     use_header = token_in == "header"
     sio = socketio.Client(reconnection=False)
@@ -61,7 +85,8 @@ def main():
     sio.connect(url, **kwargs)
 
     if scenario == "refused":
-        refused.wait(10)
+        # The server, not this client, must end the namespace connection.
+        report["server_disconnected"] = refused.wait(10)
     elif scenario == "session":
         if not received.wait(20):
             report["timeout"] = "no notification_received"

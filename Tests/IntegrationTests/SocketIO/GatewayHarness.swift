@@ -84,7 +84,7 @@ struct GatewayHarness {
                 router: router,
                 server: .http1WebSocketUpgrade(
                     webSocketRouter: webSocketRouter,
-                    configuration: .init(ws: .init(maxFrameSize: configuration.maxPayload, autoPing: .disabled))
+                    configuration: .init(ws: server.webSocketConfiguration)
                 ),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },

@@ -84,7 +84,7 @@ struct SocketIOGatewayIntegrationTests {
             let report = try await Self.peer(
                 url: gateway.url, token: forged, transports: transports, scenario: "refused")
             #expect(report["connected"] == .bool(true))
-            #expect(report["disconnected"] == .bool(true))
+            #expect(report["server_disconnected"] == .bool(true))
             let error = try #require(Self.events(report, named: "error").first)
             #expect(error["event"]?.stringValue == "error")
             #expect(error["error"]?["code"]?.stringValue == "INVALID_TOKEN")
@@ -124,6 +124,18 @@ struct SocketIOGatewayIntegrationTests {
             try await eventually("B recorded the ack") { await b.delegate.acks.count == 1 }
             #expect(await b.delegate.deliveries.values.map(\.1) == [1])
             #expect(await a.delegate.deliveries.count == 0)
+        }
+    }
+
+    @Test func aWebSocketMessageOverMaxPayloadClosesWithMessageTooBig() async throws {
+        try await GatewayHarness.run { gateways in
+            let size = String(gateways[0].server.configuration.maxPayload + 10)
+            let output = try await TestEnvironment.run([Self.python, Self.peer, "oversized", gateways[0].url, size])
+            let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "peer output: \(output)")
+            let report = try JSONValue.parse(line)
+            #expect(report["open"]?.stringValue == "0")
+            #expect(report["close_code"] == .number(1009), "peer: \(output)")
+            try await eventually("the session is gone") { gateways[0].server.localSocketCount == 0 }
         }
     }
 }
