@@ -96,6 +96,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "NotificationService",
+            dependencies: [
+                "AMQPClient",
+                "Messaging",
+                "MongoStore",
+                "SocketIO",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibMongoc",
             pkgConfig: "libmongoc-1.0",
@@ -128,6 +145,10 @@ let package = Package(
             name: "DecodeAsync",
             dependencies: [
                 "AMQPClient",
+                "NotificationService",
+                "RedisClient",
+                "SocketIO",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 "MongoStore",
                 "AMQPProtocol",
                 "Messaging",
@@ -206,10 +227,12 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AMQPClient",
+                "NotificationService",
                 "RedisClient",
                 "SocketIO",
                 "Messaging",
                 "MongoStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

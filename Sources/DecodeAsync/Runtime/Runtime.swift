@@ -70,8 +70,17 @@ struct Runtime {
                     }
                 )
             }
-            let host = ServiceHost(
+            var host = ServiceHost(
                 name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
+            if name == .notifications, let notifications = self.configuration.notifications, let mongo {
+                let wiring = try NotificationWiring(
+                    configuration: notifications, broker: broker, mongo: mongo, logger: logger)
+                groupServices += wiring.services
+                host.checks += wiring.checks
+                host.routes = wiring.routes
+                host.webSocketRoutes = wiring.webSocketRoutes
+                host.webSocketConfiguration = wiring.webSocketConfiguration
+            }
             groupServices.append(host.makeApplication(logger: logger))
             Counter(label: "metrics.service.initialized", dimensions: [("component", name.displayName)]).increment()
         }

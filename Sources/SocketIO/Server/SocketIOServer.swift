@@ -59,6 +59,9 @@ public final class SocketIOServer: Service, Sendable {
     private let registry = NIOLockedValueBox(Registry())
     private let delegateBox = NIOLockedValueBox<(any SocketIOServerDelegate)?>(nil)
     private let activeGauge = Gauge(label: "websocket.connections.active")
+    /// Work that must not hold up the request that triggered it (the delegate's connect handling),
+    /// run by ``run()``'s task group.
+    private let background = AsyncStream<@Sendable () async -> Void>.makeStream()
 
     struct Registry {
         var sockets: [String: SocketIOSocket] = [:]
@@ -242,7 +245,9 @@ public final class SocketIOServer: Service, Sendable {
                 ])
             ]
         )
-        await self.delegate?.socketAuthenticated(socket, userID: userID)
+        if let delegate = self.delegate {
+            self.background.continuation.yield { await delegate.socketAuthenticated(socket, userID: userID) }
+        }
     }
 
     private func closed(_ socket: SocketIOSocket, reason: String) async {
@@ -279,6 +284,13 @@ public final class SocketIOServer: Service, Sendable {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
+                group.addTask {
+                    await withDiscardingTaskGroup { jobs in
+                        for await job in self.background.stream {
+                            jobs.addTask { await job() }
+                        }
+                    }
+                }
                 group.addTask { await self.heartbeats() }
                 if let presence = self.presence {
                     group.addTask { await self.refreshPresence(presence) }

@@ -6,6 +6,7 @@ Usage: socketio_peer.py URL TOKEN TRANSPORTS SCENARIO TOKEN_IN STAY_SECONDS
               `mark_notification_read` and `echo` (after staying connected across ping intervals),
               disconnect.
               refused: connect with a bad token and record what the server does.
+              collect:N: receive N notification_received events (acking each), then stay.
   TOKEN_IN    auth (the CONNECT auth payload) or header (Authorization: Bearer)
   STAY        seconds to stay connected before the last call (several ping intervals)
        socketio_peer.py oversized URL BYTES
@@ -69,6 +70,10 @@ def main():
     def on_error(payload):
         report["events"].append({"event": "error", "payload": payload})
 
+    @sio.on("unread_count_changed", namespace=NAMESPACE)
+    def on_unread(payload):
+        report["events"].append({"event": "unread_count_changed", "payload": payload})
+
     @sio.on("notification_received", namespace=NAMESPACE)
     def on_notification(payload):
         report["events"].append({"event": "notification_received", "payload": payload})
@@ -84,7 +89,15 @@ def main():
         kwargs["transports"] = ["websocket"]
     sio.connect(url, **kwargs)
 
-    if scenario == "refused":
+    if scenario.startswith("collect:"):
+        # Collect N notification_received events (acking each), then stay STAY seconds to see
+        # whether any arrives twice.
+        wanted = int(scenario.split(":")[1])
+        deadline = time.time() + 20
+        while time.time() < deadline and len([e for e in report["events"] if e["event"] == "notification_received"]) < wanted:
+            time.sleep(0.05)
+        time.sleep(float(stay))
+    elif scenario == "refused":
         # The server, not this client, must end the namespace connection.
         report["server_disconnected"] = refused.wait(10)
     elif scenario == "session":
