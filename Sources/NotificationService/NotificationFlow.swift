@@ -62,33 +62,41 @@ public final class NotificationFlow: Service, Sendable {
         MessageHandler(
             pattern: Self.pattern,
             payload: CreateNotificationRequest.self,
-            messageType: { $0.type.flatMap { $0.isEmpty || $0.count > 64 ? nil : $0 } ?? "unknown" }
-        ) { payload, context in
-            let type = payload.type.flatMap { $0.isEmpty || $0.count > 64 ? nil : $0 } ?? "unknown"
-            let request: CreateNotificationRequest.Valid
-            do {
-                request = try payload.validated()
-            } catch {
-                Self.created(type, "failed")
-                throw MessageHandlingError.permanent("invalid create_notification: \(error)")
-            }
-            let stored: (notification: Notification, created: Bool)
-            do {
-                stored = try await store.create(request, messageID: context.idempotencyKey)
-            } catch {
-                Self.created(type, "failed")
-                throw MessageHandlingError.transient("storing the notification failed: \(error)")
-            }
-            if stored.created {
-                Self.created(type, "success")
-            }
-            if !stored.notification.delivered {
-                await delivery.push(stored.notification)
-            }
-            if stored.created {
-                await delivery.unreadCountChanged(userID: request.userID)
-            }
+            messageType: Self.metricType,
+            body: { payload, context in
+                let type = Self.metricType(payload)
+                let request: CreateNotificationRequest.Valid
+                do {
+                    request = try payload.validated()
+                } catch {
+                    Self.created(type, "failed")
+                    throw MessageHandlingError.permanent("invalid create_notification: \(error)")
+                }
+                let stored: (notification: Notification, created: Bool)
+                do {
+                    stored = try await store.create(request, messageID: context.idempotencyKey)
+                } catch {
+                    Self.created(type, "failed")
+                    throw MessageHandlingError.transient("storing the notification failed: \(error)")
+                }
+                if stored.created {
+                    Self.created(type, "success")
+                }
+                if !stored.notification.delivered {
+                    await delivery.push(stored.notification)
+                }
+                if stored.created {
+                    await delivery.unreadCountChanged(userID: request.userID)
+                }
+            })
+    }
+
+    /// The payload's `type` as a metric tag: `unknown` when absent or not a plausible type.
+    @Sendable static func metricType(_ payload: CreateNotificationRequest) -> String {
+        guard let type = payload.type, !type.isEmpty, type.count <= CreateNotificationRequest.maxTypeLength else {
+            return "unknown"
         }
+        return type
     }
 
     private static func created(_ type: String, _ status: String) {

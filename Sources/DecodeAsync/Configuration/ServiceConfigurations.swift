@@ -135,8 +135,20 @@ struct MongoConfiguration {
         if let uri, let problem = MongoClient.uriProblem(uri) {
             settings.invalid("MONGO_URI", value: uri, expected: "a MongoDB URI libmongoc accepts (\(problem))")
         }
-        let database = settings.string("MONGO_DB_NAME")
+        var database = settings.string("MONGO_DB_NAME")
+        if required, database == nil, let uri, !Self.namesDatabase(uri) {
+            database = settings.requiredString(
+                "MONGO_DB_NAME", expected: "the database holding notifications (MONGO_URI names none)")
+        }
         let threads = settings.int("MONGO_THREADS", default: 4, range: 1...64, expected: "a thread count from 1 to 64")
         return uri.map { MongoConfiguration(uri: $0, database: database, threads: threads) }
+    }
+
+    /// Whether a MongoDB URI has a database path (`mongodb://host/decode?...`).
+    static func namesDatabase(_ uri: String) -> Bool {
+        guard let schemeEnd = uri.range(of: "://") else { return false }
+        let rest = uri[schemeEnd.upperBound...].prefix { $0 != "?" }
+        guard let slash = rest.firstIndex(of: "/") else { return false }
+        return rest.index(after: slash) < rest.endIndex
     }
 }

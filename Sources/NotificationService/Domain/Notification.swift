@@ -93,13 +93,18 @@ public struct Notification: Sendable, Equatable {
 
 /// The `create_notification` payload (COMPAT.md 2.4), validated before anything is stored.
 public struct CreateNotificationRequest: Decodable, Sendable, Equatable {
-    public var user_id: String?
+    public var userID: String?
     public var type: String?
     public var title: String?
     public var message: String?
 
-    public init(user_id: String?, type: String?, title: String?, message: String?) {
-        self.user_id = user_id
+    enum CodingKeys: String, CodingKey {
+        case userID = "user_id"
+        case type, title, message
+    }
+
+    public init(userID: String?, type: String?, title: String?, message: String?) {
+        self.userID = userID
         self.type = type
         self.title = title
         self.message = message
@@ -120,7 +125,7 @@ public struct CreateNotificationRequest: Decodable, Sendable, Equatable {
 
     /// Checks every field; the error names the first problem (it becomes the dead letter's reason).
     public func validated() throws(NotificationValidationError) -> Valid {
-        guard let rawUser = self.user_id else { throw NotificationValidationError("user_id is required") }
+        guard let rawUser = self.userID else { throw NotificationValidationError("user_id is required") }
         guard let userID = BSONObjectID(hex: rawUser) else {
             throw NotificationValidationError("user_id must be a 24-character hex ObjectId")
         }

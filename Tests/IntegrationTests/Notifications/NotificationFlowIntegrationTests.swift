@@ -25,8 +25,8 @@ struct NotificationFlowIntegrationTests {
     }
 
     static func count(_ harness: NotificationHarness, _ userID: String) async throws -> Int64 {
-        try await harness.collection.countDocuments(
-            MongoFilter.eq("user_id", .objectID(BSONObjectID(hex: userID)!)).document)
+        let user = try #require(BSONObjectID(hex: userID))
+        return try await harness.collection.countDocuments(MongoFilter.eq("user_id", .objectID(user)).document)
     }
 
     @Test func aPublishedNotificationReachesTheClientAndIsStoredOnceWhenPublishedTwice() async throws {
@@ -59,7 +59,7 @@ struct NotificationFlowIntegrationTests {
                 let document = try #require(
                     try await harness.collection.findOne(
                         MongoFilter.eq("message_id", .string("msg-\(userID)")).document))
-                #expect(document["user_id"] == .objectID(BSONObjectID(hex: userID)!))
+                #expect(document["user_id"] == BSONObjectID(hex: userID).map(BSON.objectID))
                 #expect(document["__v"] == .int32(0))
                 #expect(document["read"] == .bool(false))
                 try await eventually("delivery and the client's ack are recorded") {
@@ -97,7 +97,7 @@ struct NotificationFlowIntegrationTests {
                 var ids: [BSONObjectID] = []
                 for index in 1...3 {
                     let request = CreateNotificationRequest(
-                        user_id: userID, type: "info", title: "t\(index)", message: "m\(index)")
+                        userID: userID, type: "info", title: "t\(index)", message: "m\(index)")
                     let (notification, _) = try await harness.store.create(
                         try request.validated(), messageID: nil, now: Date(timeIntervalSinceNow: Double(index - 10)))
                     #expect(await harness.delivery.push(notification))  // presence said online
@@ -145,12 +145,12 @@ struct NotificationFlowIntegrationTests {
                 let aliceToken = NotificationHarness.signer.token(userID: alice)
                 for index in 0..<15 {
                     let request = CreateNotificationRequest(
-                        user_id: alice, type: "info", title: "a\(index)", message: "m")
+                        userID: alice, type: "info", title: "a\(index)", message: "m")
                     _ = try await harness.store.create(
                         try request.validated(), messageID: nil, now: Date(timeIntervalSinceNow: Double(index - 100)))
                 }
                 let bobs = try await harness.store.create(
-                    try CreateNotificationRequest(user_id: bob, type: "info", title: "b", message: "m").validated(),
+                    try CreateNotificationRequest(userID: bob, type: "info", title: "b", message: "m").validated(),
                     messageID: nil)
 
                 let (status, first) = try await harness.request(

@@ -9,6 +9,7 @@ import NotificationService
 import RedisClient
 import ServiceLifecycle
 import SocketIO
+import Testing
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -116,7 +117,7 @@ struct NotificationHarness: Sendable {
 
     /// An HTTP request to the service; returns the status and the JSON body.
     func request(_ method: String, _ path: String, token: String?) async throws -> (Int, JSONValue) {
-        var request = URLRequest(url: URL(string: self.url + path)!)
+        var request = URLRequest(url: try #require(URL(string: self.url + path)))
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
