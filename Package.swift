@@ -149,6 +149,7 @@ let package = Package(
                 "RedisClient",
                 "SocketIO",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 "MongoStore",
                 "AMQPProtocol",
                 "Messaging",
