@@ -28,6 +28,12 @@ struct NotificationWiring {
         )
         let verifier = AccessTokenVerifier(
             secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
+        let sessions = try configuration.authServiceURL.map { url in
+            guard let sessions = AuthServiceSessions(baseURL: url, logger: logger) else {
+                throw ConfigurationProblem("AUTH_SERVICE_URL is not an http(s) URL")
+            }
+            return sessions
+        }
         let server = SocketIOServer(
             configuration: SocketIOServerConfiguration(
                 corsOrigins: configuration.socketCORSOrigins,
@@ -38,6 +44,7 @@ struct NotificationWiring {
             verifier: verifier,
             redis: redis,
             presenceTTLSeconds: configuration.presenceTTLSeconds,
+            sessionCheck: sessions?.socketCheck,
             logger: Logger(label: "decode-async.socket.io")
         )
         let store = try NotificationStore(client: mongo)
@@ -55,7 +62,9 @@ struct NotificationWiring {
             logger: Logger(label: "decode-async.notifications")
         )
         let rest = NotificationRoutes(
-            store: store, delivery: delivery, verifier: verifier, corsOrigin: configuration.frontendURL, logger: logger)
+            store: store, delivery: delivery, verifier: verifier, sessions: sessions,
+            corsOrigin: configuration.frontendURL,
+            logger: logger)
         self.services = [redis, server, flow]
         self.checks = [
             ReadinessCheck.shared(name: "redis") { try await redis.ping() },
@@ -70,4 +79,10 @@ struct NotificationWiring {
         self.webSocketRoutes = { router in server.registerWebSocketRoute(on: router) }
         self.webSocketConfiguration = server.webSocketConfiguration
     }
+}
+
+/// A setting that passed parsing but cannot be used.
+struct ConfigurationProblem: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

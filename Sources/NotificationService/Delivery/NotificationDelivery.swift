@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import MongoStore
+import NIOConcurrencyHelpers
 import SocketIO
 
 /// Pushes notifications to users' sockets and records what happened to them: `delivered` once a
@@ -18,6 +19,9 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     let store: NotificationStore
     let server: SocketIOServer
     let logger: Logger
+    /// Notifications being pushed by this instance: a concurrent duplicate message or the connect
+    /// replay skips them, so one client does not get the same notification twice from here.
+    private let inFlight = NIOLockedValueBox<Set<BSONObjectID>>([])
 
     public init(store: NotificationStore, server: SocketIOServer, logger: Logger) {
         self.store = store
@@ -40,6 +44,8 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             ).increment()
             return false
         }
+        guard self.begin(notification.id) else { return true }
+        defer { self.end(notification.id) }
         let start = ContinuousClock.now
         await self.server.emit(toUser: userID, Self.receivedEvent, [Self.payload(notification)], wantsAck: true)
         Metrics.Timer(label: "websocket.message.duration", dimensions: dimensions).record(duration: .now - start)
@@ -117,6 +123,8 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             guard !batch.isEmpty else { return }
             for notification in batch {
                 pushed.insert(notification.id)
+                guard self.begin(notification.id) else { continue }
+                defer { self.end(notification.id) }
                 let written = await socket.emit(Self.receivedEvent, [Self.payload(notification)]) { reply in
                     guard reply != nil else { return }
                     try? await self.store.markAcknowledged(id: notification.id)
@@ -200,6 +208,14 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             // It stays undelivered and is pushed again on the next connect.
             self.logger.warning("notifications: delivery not recorded", metadata: ["error": "\(error)"])
         }
+    }
+
+    private func begin(_ id: BSONObjectID) -> Bool {
+        self.inFlight.withLockedValue { $0.insert(id).inserted }
+    }
+
+    private func end(_ id: BSONObjectID) {
+        self.inFlight.withLockedValue { _ = $0.remove(id) }
     }
 
     static func notificationID(_ arguments: [JSONValue]) -> BSONObjectID? {

@@ -26,16 +26,19 @@ public struct NotificationRoutes: Sendable {
     let store: NotificationStore
     let delivery: NotificationDelivery?
     let verifier: AccessTokenVerifier
+    let sessions: AuthServiceSessions?
     let corsOrigin: String
     let logger: Logger
 
+    /// With `sessions`, a token that verifies locally must also be confirmed by the auth service.
     public init(
-        store: NotificationStore, delivery: NotificationDelivery?, verifier: AccessTokenVerifier, corsOrigin: String,
-        logger: Logger
+        store: NotificationStore, delivery: NotificationDelivery?, verifier: AccessTokenVerifier,
+        sessions: AuthServiceSessions? = nil, corsOrigin: String, logger: Logger
     ) {
         self.store = store
         self.delivery = delivery
         self.verifier = verifier
+        self.sessions = sessions
         self.corsOrigin = corsOrigin
         self.logger = logger
     }
@@ -151,7 +154,18 @@ public struct NotificationRoutes: Sendable {
             return Self.failure(.unauthorized, "Access token is required", error: "MISSING_TOKEN")
         }
         let token = AccessTokenVerifier.token(authorizationHeader: header, auth: nil)
-        guard let userID = try? self.verifier.userID(from: token), let user = BSONObjectID(hex: userID) else {
+        guard let token, var userID = try? self.verifier.userID(from: token) else {
+            return Self.failure(.unauthorized, "Invalid or expired access token", error: "TOKEN_EXPIRED")
+        }
+        if let sessions {
+            switch await sessions.confirm(token: token) {
+            case .success(let confirmed):
+                userID = confirmed
+            case .failure(let refusal):
+                return Self.failure(.unauthorized, refusal.message, error: refusal.error)
+            }
+        }
+        guard let user = BSONObjectID(hex: userID) else {
             return Self.failure(.unauthorized, "Invalid or expired access token", error: "TOKEN_EXPIRED")
         }
         do {

@@ -69,16 +69,23 @@ public final class SocketIOServer: Service, Sendable {
         var shuttingDown = false
     }
 
+    /// Checks an authenticated socket's session (e.g. with the auth service); a refusal ends it.
+    public typealias SessionCheck = @Sendable (_ token: String, _ userID: String) async -> AccessTokenVerifier.Refusal?
+
+    let sessionCheck: SessionCheck?
+
     /// Without `redis` the server is single-instance: presence is local only, emits stay local.
     public init(
         configuration: SocketIOServerConfiguration,
         verifier: AccessTokenVerifier,
         redis: RedisClient?,
         presenceTTLSeconds: Int = 90,
+        sessionCheck: SessionCheck? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
         self.verifier = verifier
+        self.sessionCheck = sessionCheck
         self.redis = redis
         self.presence = redis.map {
             PresenceStore(
@@ -218,6 +225,10 @@ public final class SocketIOServer: Service, Sendable {
     }
 
     private func authenticated(_ socket: SocketIOSocket, userID: String) async {
+        if let sessionCheck, let token = socket.token, let refusal = await sessionCheck(token, userID) {
+            await self.process(socket.refuse(refusal), of: socket)
+            return
+        }
         let room = RoomEmit.userRoom(userID)
         self.registry.withLockedValue { registry in
             if registry.sockets[socket.engineID] != nil {

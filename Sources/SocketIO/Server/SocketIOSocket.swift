@@ -255,6 +255,22 @@ public final class SocketIOSocket: Sendable {
         return nil
     }
 
+    /// The token the socket authenticated with.
+    var token: String? { self.state.withLockedValue { $0.namespace.token } }
+
+    /// Refuses an authenticated socket after all (its session was revoked): the original's `error`
+    /// event and a DISCONNECT, then the session ends.
+    func refuse(_ refusal: AccessTokenVerifier.Refusal) -> [Outcome] {
+        self.state.withLockedValue { state in
+            var outcomes: [Outcome] = []
+            let disconnect = SocketIOPacket(type: .disconnect, namespace: self.configuration.namespace)
+            let error = state.namespace.errorEvent(refusal.code, refusal.message, now: Date())
+            self.apply(state.engine.send([error, disconnect.text]), &state, &outcomes, now: .now)
+            outcomes += Self.closed(&state, reason: "session refused")
+            return outcomes
+        }
+    }
+
     /// Answers a client's event that asked for an acknowledgement.
     func acknowledge(_ id: Int, _ arguments: [JSONValue]) {
         self.state.withLockedValue { state in

@@ -31,7 +31,10 @@ struct NotificationHarness: Sendable {
     let redis: RedisClient
     let collection: MongoCollection
 
-    static func run(_ body: @Sendable (NotificationHarness) async throws -> Void) async throws {
+    static func run(
+        authService: String? = nil, _ body: @Sendable (NotificationHarness) async throws -> Void
+    ) async throws {
+        let sessions = authService.flatMap { AuthServiceSessions(baseURL: $0, logger: Logger(label: "test.auth")) }
         let queue = TestEnvironment.uniqueName("test.notifications")
         let database = "decode_test_\(UUID().uuidString.prefix(8).lowercased())"
         let mongo = try MongoClient(uri: MongoIntegrationURI.uri, database: database)
@@ -46,6 +49,7 @@ struct NotificationHarness: Sendable {
             verifier: verifier,
             redis: redis,
             presenceTTLSeconds: 30,
+            sessionCheck: sessions?.socketCheck,
             logger: Logger(label: "test.socket.io")
         )
         let store = try NotificationStore(client: mongo)
@@ -65,7 +69,8 @@ struct NotificationHarness: Sendable {
             logger: Logger(label: "test.notifications")
         )
         let rest = NotificationRoutes(
-            store: store, delivery: delivery, verifier: verifier, corsOrigin: "*", logger: Logger(label: "test.rest"))
+            store: store, delivery: delivery, verifier: verifier, sessions: sessions, corsOrigin: "*",
+            logger: Logger(label: "test.rest"))
         let router = Router(context: BasicWebSocketRequestContext.self)
         rest.register(on: router)
         server.registerRoutes(on: router)

@@ -80,6 +80,16 @@ def main():
         received.set()
         return {"received": True}
 
+    # The server's DISCONNECT packet, seen even when it arrives before connect() returned (the
+    # client then skips its "disconnect" handler: a race inside python-socketio itself).
+    handle_disconnect = sio._handle_disconnect
+
+    def record_disconnect(namespace, *args):
+        refused.set()
+        return handle_disconnect(namespace, *args)
+
+    sio._handle_disconnect = record_disconnect
+
     kwargs = {"namespaces": [NAMESPACE], "wait_timeout": 10}
     if use_header:
         kwargs["headers"] = {"Authorization": "Bearer " + token}
