@@ -42,7 +42,7 @@ struct FakeAuthService {
             router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "test.fake-auth")
+            logger: GatewayHarness.quietLogger
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await application.runService(gracefulShutdownSignals: []) }

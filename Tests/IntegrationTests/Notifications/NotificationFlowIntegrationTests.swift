@@ -120,6 +120,43 @@ struct NotificationFlowIntegrationTests {
         }
     }
 
+    @Test func markingReadOverTheSocketAnswersTheSocketAndUpdatesTheCount() async throws {
+        try await BrokerLock.shared {
+            try await NotificationHarness.run { harness in
+                let userID = NotificationHarness.newUserID()
+                let other = NotificationHarness.newUserID()
+                let mine = try await harness.store.create(
+                    try CreateNotificationRequest(userID: userID, type: "info", title: "t", message: "m").validated(),
+                    messageID: nil)
+                _ = try await harness.store.markDelivered(id: mine.notification.id)
+                let theirs = try await harness.store.create(
+                    try CreateNotificationRequest(userID: other, type: "info", title: "t", message: "m").validated(),
+                    messageID: nil)
+
+                let report = try await Self.peer(
+                    harness, userID: userID, scenario: "read:\(mine.notification.id.hex)", stay: "1")
+                let read = try #require(
+                    SocketIOGatewayIntegrationTests.events(report, named: "notification_read").first)
+                #expect(read["event"]?.stringValue == "mark_notification_read")
+                #expect(read["data"]?["notificationId"]?.stringValue == mine.notification.id.hex)
+                #expect(read["userId"]?.stringValue == userID)
+                let unread = SocketIOGatewayIntegrationTests.events(report, named: "unread_count_changed")
+                #expect(unread.last?["data"]?["count"] == .number(0))
+                #expect(report["ack"]?["success"] == .bool(true))
+                #expect(try await harness.store.find(id: mine.notification.id)?.read == true)
+
+                // Someone else's notification: the original's error event, nothing changes.
+                let refused = try await Self.peer(
+                    harness, userID: userID, scenario: "read:\(theirs.notification.id.hex)", stay: "0.5")
+                let error = try #require(SocketIOGatewayIntegrationTests.events(refused, named: "error").first)
+                #expect(error["error"]?["code"]?.stringValue == "MARK_READ_ERROR")
+                #expect(error["error"]?["message"]?.stringValue == "Failed to mark notification as read")
+                #expect(refused["connected_at_end"] == .bool(true))
+                #expect(try await harness.store.find(id: theirs.notification.id)?.read == false)
+            }
+        }
+    }
+
     @Test func invalidPayloadsAreDeadLetteredAndNothingIsStored() async throws {
         try await BrokerLock.shared {
             try await NotificationHarness.run { harness in

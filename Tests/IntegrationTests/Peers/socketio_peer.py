@@ -7,6 +7,7 @@ Usage: socketio_peer.py URL TOKEN TRANSPORTS SCENARIO TOKEN_IN STAY_SECONDS
               disconnect.
               refused: connect with a bad token and record what the server does.
               collect:N: receive N notification_received events (acking each), then stay.
+              read:ID: send mark_notification_read for ID, then stay.
   TOKEN_IN    auth (the CONNECT auth payload) or header (Authorization: Bearer)
   STAY        seconds to stay connected before the last call (several ping intervals)
        socketio_peer.py oversized URL BYTES
@@ -70,6 +71,10 @@ def main():
     def on_error(payload):
         report["events"].append({"event": "error", "payload": payload})
 
+    @sio.on("notification_read", namespace=NAMESPACE)
+    def on_read(payload):
+        report["events"].append({"event": "notification_read", "payload": payload})
+
     @sio.on("unread_count_changed", namespace=NAMESPACE)
     def on_unread(payload):
         report["events"].append({"event": "unread_count_changed", "payload": payload})
@@ -106,6 +111,12 @@ def main():
         deadline = time.time() + 20
         while time.time() < deadline and len([e for e in report["events"] if e["event"] == "notification_received"]) < wanted:
             time.sleep(0.05)
+        time.sleep(float(stay))
+    elif scenario.startswith("read:"):
+        # Mark a notification read over the socket; record the answer events.
+        report["ack"] = sio.call(
+            "mark_notification_read", {"notificationId": scenario.split(":", 1)[1]}, namespace=NAMESPACE, timeout=10
+        )
         time.sleep(float(stay))
     elif scenario == "refused":
         # The server, not this client, must end the namespace connection.

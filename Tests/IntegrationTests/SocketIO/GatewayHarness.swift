@@ -88,7 +88,7 @@ struct GatewayHarness {
                 ),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
-                logger: Logger(label: "test.socket.io.http")
+                logger: Self.quietLogger
             )
             gateways.append((Gateway(server: server, delegate: delegate, url: ""), application, port))
         }
@@ -111,6 +111,15 @@ struct GatewayHarness {
             defer { group.cancelAll() }
             try await body(ready)
         }
+    }
+}
+
+extension GatewayHarness {
+    /// Hummingbird logs its cancellation at shutdown as errors; the tests cancel on purpose.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "test.http")
+        logger.logLevel = .critical
+        return logger
     }
 }
 
