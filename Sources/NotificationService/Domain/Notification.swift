@@ -48,37 +48,31 @@ public struct Notification: Sendable, Equatable {
 
     /// The REST form: mongoose's serialisation (`_id`, `__v`, ISO dates with milliseconds).
     public var restJSON: JSONValue {
-        .object([
-            "_id": .string(self.id.hex),
-            "user_id": .string(self.userID.hex),
-            "type": .string(self.type),
-            "title": .string(self.title),
-            "message": .string(self.message),
-            "delivered": .bool(self.delivered),
-            "delivered_at": Self.json(self.deliveredAt),
-            "read": .bool(self.read),
-            "read_at": Self.json(self.readAt),
-            "createdAt": Self.json(self.createdAt),
-            "updatedAt": Self.json(self.updatedAt),
-            "__v": .number(Double(self.version)),
-        ])
+        .object(
+            [JSONValue.JSONMember("_id", .string(self.id.hex))] + self.fields + [
+                .init("__v", .number(Double(self.version)))
+            ])
     }
 
     /// The socket form: `id` instead of `_id`, no `__v` (COMPAT.md 3.4).
     public var socketJSON: JSONValue {
-        .object([
-            "id": .string(self.id.hex),
-            "user_id": .string(self.userID.hex),
-            "type": .string(self.type),
-            "title": .string(self.title),
-            "message": .string(self.message),
-            "delivered": .bool(self.delivered),
-            "delivered_at": Self.json(self.deliveredAt),
-            "read": .bool(self.read),
-            "read_at": Self.json(self.readAt),
-            "createdAt": Self.json(self.createdAt),
-            "updatedAt": Self.json(self.updatedAt),
-        ])
+        .object([JSONValue.JSONMember("id", .string(self.id.hex))] + self.fields)
+    }
+
+    /// The members both forms share, in the original's order.
+    private var fields: [JSONValue.JSONMember] {
+        [
+            .init("user_id", .string(self.userID.hex)),
+            .init("type", .string(self.type)),
+            .init("title", .string(self.title)),
+            .init("message", .string(self.message)),
+            .init("delivered", .bool(self.delivered)),
+            .init("delivered_at", Self.json(self.deliveredAt)),
+            .init("read", .bool(self.read)),
+            .init("read_at", Self.json(self.readAt)),
+            .init("createdAt", Self.json(self.createdAt)),
+            .init("updatedAt", Self.json(self.updatedAt)),
+        ]
     }
 
     static func json(_ date: Date?) -> JSONValue {

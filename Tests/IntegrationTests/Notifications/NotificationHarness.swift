@@ -71,20 +71,10 @@ struct NotificationHarness: Sendable {
         let rest = NotificationRoutes(
             store: store, delivery: delivery, verifier: verifier, sessions: sessions, corsOrigin: "*",
             logger: Logger(label: "test.rest"))
-        let router = Router(context: BasicWebSocketRequestContext.self)
-        rest.register(on: router)
-        server.registerRoutes(on: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        server.registerWebSocketRoute(on: webSocketRouter)
         let port = PortBox()
-        let application = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: server.webSocketConfiguration)),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "test.http")
-        )
+        let application = GatewayHarness.application(serving: server, port: port) { router in
+            rest.register(on: router)
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [broker, redis, server, flow, application], logger: Logger(label: "test.group"))

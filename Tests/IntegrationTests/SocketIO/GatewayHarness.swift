@@ -75,21 +75,8 @@ struct GatewayHarness {
             )
             let delegate = RecordingDelegate()
             server.setDelegate(delegate)
-            let router = Router(context: BasicWebSocketRequestContext.self)
-            server.registerRoutes(on: router)
-            let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-            server.registerWebSocketRoute(on: webSocketRouter)
             let port = PortBox()
-            let application = Application(
-                router: router,
-                server: .http1WebSocketUpgrade(
-                    webSocketRouter: webSocketRouter,
-                    configuration: .init(ws: server.webSocketConfiguration)
-                ),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
-                logger: Self.quietLogger
-            )
+            let application = Self.application(serving: server, port: port)
             gateways.append((Gateway(server: server, delegate: delegate, url: ""), application, port))
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -115,6 +102,28 @@ struct GatewayHarness {
 }
 
 extension GatewayHarness {
+    /// An HTTP server on an ephemeral port (reported to `port`) serving the Socket.IO routes, the
+    /// WebSocket upgrade and `routes`.
+    static func application(
+        serving server: SocketIOServer,
+        port: PortBox,
+        routes: (Router<BasicWebSocketRequestContext>) -> Void = { _ in }
+    ) -> Application<RouterResponder<BasicWebSocketRequestContext>> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        routes(router)
+        server.registerRoutes(on: router)
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        server.registerWebSocketRoute(on: webSocketRouter)
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter, configuration: .init(ws: server.webSocketConfiguration)),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
+            logger: Self.quietLogger
+        )
+    }
+
     /// Hummingbird logs its cancellation at shutdown as errors; the tests cancel on purpose.
     static var quietLogger: Logger {
         var logger = Logger(label: "test.http")
