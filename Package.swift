@@ -230,7 +230,12 @@ let package = Package(
         ),
         .testTarget(
             name: "EmailWorkerTests",
-            dependencies: ["EmailWorker", "SMTPClient", "Messaging"],
+            dependencies: [
+                "EmailWorker",
+                "SMTPClient",
+                "Messaging",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -25,7 +25,7 @@ public struct EmailTemplates: Sendable {
         return try await self.load(directory: url.path)
     }
 
-    /// Loads templates from a folder laid out as `<type>/{subject,html,text}.mustache` plus `shared/`.
+    /// Loads templates from a folder laid out as `<type>/{subject,html,text}.mustache` plus `layout` and `code`.
     public static func load(directory: String) async throws -> EmailTemplates {
         let library: MustacheLibrary
         do {

@@ -47,21 +47,26 @@ public struct EmailWorker: Sendable {
             pattern: Self.pattern,
             payload: EmailRequest.self,
             messageType: { $0.metricType },
-            body: { request, context in try await self.handle(request, context: context) }
+            body: { request, context in
+                try await self.handle(
+                    request, idempotencyKey: context.idempotencyKey ?? "sha256:\(context.bodyHash)",
+                    attempt: context.retryCount + 1)
+            }
         )
     }
 
-    /// Processes one request to its end.
+    /// Processes one request to its end. `idempotencyKey` names the request (the `message_id`, or
+    /// the body's hash for NestJS emits, which carry none); `attempt` counts from 1.
     ///
     /// - Throws: ``MessageHandlingError``: permanent for invalid requests and 5xx replies,
     ///   transient for 4xx replies, broken connections and timeouts.
-    public func handle(_ request: EmailRequest, context: MessageContext) async throws {
+    public func handle(_ request: EmailRequest, idempotencyKey key: String, attempt: Int = 1) async throws {
         let start = ContinuousClock.now
         let type = request.metricType
         var logger = self.logger
         logger[metadataKey: "email_type"] = "\(type)"
         do {
-            let outcome = try await self.process(request, context: context, logger: logger)
+            let outcome = try await self.process(request, key: key, attempt: attempt, logger: logger)
             EmailMetrics.recordSuccess(type: type, since: start, sent: outcome == .sent)
         } catch {
             EmailMetrics.recordFailure(type: type, since: start)
@@ -74,7 +79,7 @@ public struct EmailWorker: Sendable {
         case duplicate
     }
 
-    private func process(_ request: EmailRequest, context: MessageContext, logger: Logger) async throws -> Outcome {
+    private func process(_ request: EmailRequest, key: String, attempt: Int, logger: Logger) async throws -> Outcome {
         let valid = try request.validated()
         let rendered: RenderedEmail
         do {
@@ -84,7 +89,6 @@ public struct EmailWorker: Sendable {
         }
         EmailMetrics.templateUsed(valid.type)
 
-        let key = context.idempotencyKey ?? "sha256:\(context.bodyHash)"
         let claim: SentEmailClaim
         do {
             claim = try await self.ledger.claim(key)
@@ -118,7 +122,7 @@ public struct EmailWorker: Sendable {
             } catch {
                 logger.warning("sent, but the idempotency store did not record it", metadata: ["error": "\(error)"])
             }
-            logger.info("email sent", metadata: ["smtp_reply": "\(reply.code)", "attempt": "\(context.retryCount + 1)"])
+            logger.info("email sent", metadata: ["smtp_reply": "\(reply.code)", "attempt": "\(attempt)"])
             return .sent
         } catch {
             try? await self.ledger.release(key)
