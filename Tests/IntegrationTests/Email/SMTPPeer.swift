@@ -93,12 +93,16 @@ struct SMTPPeer {
         return SMTPPeer(mode: mode, directory: directory, port: listening, pid: pid)
     }
 
-    /// Stops the peer and waits until it exited (a zombie counts: nothing reaps orphans here).
+    /// Stops the peer, waits until it exited (a zombie counts: nothing reaps orphans here) and
+    /// removes its folder.
     func stop() async {
+        defer { try? FileManager.default.removeItem(at: self.directory) }
         kill(self.pid, SIGTERM)
         try? await eventually("smtp_peer \(self.mode) stopped", timeout: .seconds(10)) {
             guard kill(self.pid, 0) == 0 else { return true }
-            let stat = (try? String(contentsOfFile: "/proc/\(self.pid)/stat", encoding: .utf8)) ?? ""
+            // /proc files report size 0: read to the end rather than by size.
+            let data = FileHandle(forReadingAtPath: "/proc/\(self.pid)/stat")?.readDataToEndOfFile() ?? Data()
+            let stat = String(decoding: data, as: UTF8.self)
             return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         }
     }

@@ -132,6 +132,8 @@ def main():
         f.write(str(port))
     os.rename(os.path.join(args.state_dir, ".port"), os.path.join(args.state_dir, "port"))
     stop = threading.Event()
+    # The test process may block SIGTERM, and spawned processes inherit the mask.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
