@@ -29,7 +29,10 @@ struct EmailRequestValidationTests {
             (Self.request("create-account", email: "a@b.io, c@d.io", code: "3f9a1c"), "not one valid address"),
             (Self.request("create-account", email: "a@b.io"), "data.otpCode is missing"),
             (Self.request("fingerprint-verify", email: "a@b.io", code: "<script>"), "not a short code"),
-            (Self.request("fingerprint-verify", email: "a@b.io", code: String(repeating: "a", count: 40)), "not a short code"),
+            (
+                Self.request("fingerprint-verify", email: "a@b.io", code: String(repeating: "a", count: 40)),
+                "not a short code"
+            ),
             (EmailRequest(type: "welcome-message", data: nil), "data.email is missing"),
         ]
         for (request, reason) in cases {

@@ -6,7 +6,8 @@ import Testing
 struct EmailTemplatesTests {
     static let expected: [EmailType: (subject: String, heading: String, color: String, callout: String)] = [
         .createAccount: (
-            "Verify Your Email - Create Your Decode Account", "Welcome to Decode!", "#2c3e50", "didn't request this code"
+            "Verify Your Email - Create Your Decode Account", "Welcome to Decode!", "#2c3e50",
+            "didn't request this code"
         ),
         .welcomeMessage: (
             "Welcome to Decode! Your Account is Ready", "🎉 Welcome to Decode!", "#2c3e50", "account is now active"

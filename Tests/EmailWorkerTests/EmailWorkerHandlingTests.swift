@@ -27,7 +27,9 @@ final class ScriptedTransport: MailTransport {
 
 @Suite("Email worker handling")
 struct EmailWorkerHandlingTests {
-    static func worker(_ transport: ScriptedTransport, ledger: any SentEmailLedger = InMemorySentEmailLedger(window: .seconds(60)))
+    static func worker(
+        _ transport: ScriptedTransport, ledger: any SentEmailLedger = InMemorySentEmailLedger(window: .seconds(60))
+    )
         async throws -> EmailWorker
     {
         EmailWorker(
@@ -57,19 +59,26 @@ struct EmailWorkerHandlingTests {
         let transport = ScriptedTransport()
         let worker = try await Self.worker(transport)
         let error = await #expect(throws: MessageHandlingError.self) {
-            try await worker.handle(EmailRequest(type: "nope", data: .init(email: "a@b.io")), idempotencyKey: UUID().uuidString)
+            try await worker.handle(
+                EmailRequest(type: "nope", data: .init(email: "a@b.io")), idempotencyKey: UUID().uuidString)
         }
         #expect(error?.disposition == .permanent)
         #expect(transport.sent.isEmpty)
     }
 
     @Test func classifiesSMTPRepliesKeepingCodeAndText() async throws {
-        let transient = SMTPError(.rejected, "the message was refused", reply: SMTPReply(code: 451, enhancedCode: "4.3.0", lines: ["busy"]))
-        let permanent = SMTPError(.rejected, "a recipient was refused", reply: SMTPReply(code: 550, enhancedCode: "5.1.1", lines: ["no such user"]))
-        let transport = ScriptedTransport([.failure(transient), .failure(permanent), .failure(SMTPError(.timeout, "no reply"))])
+        let transient = SMTPError(
+            .rejected, "the message was refused", reply: SMTPReply(code: 451, enhancedCode: "4.3.0", lines: ["busy"]))
+        let permanent = SMTPError(
+            .rejected, "a recipient was refused",
+            reply: SMTPReply(code: 550, enhancedCode: "5.1.1", lines: ["no such user"]))
+        let transport = ScriptedTransport([
+            .failure(transient), .failure(permanent), .failure(SMTPError(.timeout, "no reply")),
+        ])
         let worker = try await Self.worker(transport)
         for (disposition, text) in [
-            (MessageHandlingError.Disposition.transient, "451 4.3.0 busy"), (.permanent, "550 5.1.1 no such user"), (.transient, "timeout"),
+            (MessageHandlingError.Disposition.transient, "451 4.3.0 busy"), (.permanent, "550 5.1.1 no such user"),
+            (.transient, "timeout"),
         ] {
             let error = await #expect(throws: MessageHandlingError.self) {
                 try await worker.handle(Self.request, idempotencyKey: UUID().uuidString)

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("SMTP message encoding")
 struct SMTPMessageEncodingTests {
-    static func message(subject: String = "Hello", text: String = "Hi\n", html: String? = "<p>Hi</p>") throws -> SMTPMessage {
+    static func message(subject: String = "Hello", text: String = "Hi\n", html: String? = "<p>Hi</p>") throws
+        -> SMTPMessage
+    {
         SMTPMessage(
             from: try SMTPAddress("noreply@decode.test"),
             to: [try SMTPAddress("a@b.io")],
@@ -19,7 +21,9 @@ struct SMTPMessageEncodingTests {
     }
 
     static func encode(_ message: SMTPMessage, allow8Bit: Bool = false) throws -> String {
-        String(decoding: try SMTPMessageEncoder.encode(message, allow8Bit: allow8Bit, boundary: "BOUNDARY").bytes, as: UTF8.self)
+        String(
+            decoding: try SMTPMessageEncoder.encode(message, allow8Bit: allow8Bit, boundary: "BOUNDARY").bytes,
+            as: UTF8.self)
     }
 
     @Test func writesHeadersAndAMultipartAlternativeBody() throws {
@@ -27,8 +31,12 @@ struct SMTPMessageEncodingTests {
         #expect(text.hasPrefix("Date: Sat, 29 Nov 2025 20:00:00 +0000\r\nFrom: noreply@decode.test\r\nTo: a@b.io\r\n"))
         #expect(text.contains("\r\nSubject: Hello\r\n"))
         #expect(text.contains("\r\nMessage-ID: <fixed@decode.test>\r\n"))
-        #expect(text.contains("\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"BOUNDARY\"\r\n"))
-        #expect(text.contains("--BOUNDARY\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n"))
+        #expect(
+            text.contains("\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"BOUNDARY\"\r\n"))
+        #expect(
+            text.contains(
+                "--BOUNDARY\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n"
+            ))
         #expect(text.contains("--BOUNDARY\r\nContent-Type: text/html; charset=utf-8\r\n"))
         #expect(text.hasSuffix("--BOUNDARY--\r\n"))
         // Every line ends with CRLF: no bare LF.
@@ -37,14 +45,18 @@ struct SMTPMessageEncodingTests {
 
     @Test func aTextOnlyMessageIsOnePart() throws {
         let text = try Self.encode(try Self.message(html: nil))
-        #expect(text.contains("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n"))
+        #expect(
+            text.contains(
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n"
+            ))
         #expect(!text.contains("multipart"))
     }
 
     @Test func encodesNonASCIISubjectsAsRFC2047Words() throws {
         let subject = "🎉 Welcome to Decode! Your Account is Ready – ça marche très bien, vraiment"
         let text = try Self.encode(try Self.message(subject: subject))
-        let header = try #require(text.components(separatedBy: "\r\nMessage-ID:").first?.components(separatedBy: "Subject: ").last)
+        let header = try #require(
+            text.components(separatedBy: "\r\nMessage-ID:").first?.components(separatedBy: "Subject: ").last)
         let words = header.components(separatedBy: "\r\n ")
         #expect(words.count > 1)
         var decoded = Data()

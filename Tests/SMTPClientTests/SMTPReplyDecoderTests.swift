@@ -15,7 +15,8 @@ struct SMTPReplyDecoderTests {
     }
 
     @Test func splitsEnhancedStatusCodesOfTheRightClass() throws {
-        let replies = try Self.decode("550 5.1.1 <nobody@example.org>: user unknown\r\n451 4.3.0 try later\r\n250 2.0.0 ok\r\n")
+        let replies = try Self.decode(
+            "550 5.1.1 <nobody@example.org>: user unknown\r\n451 4.3.0 try later\r\n250 2.0.0 ok\r\n")
         #expect(replies.map(\.enhancedCode) == ["5.1.1", "4.3.0", "2.0.0"])
         #expect(replies[0].text == "<nobody@example.org>: user unknown")
         #expect(replies[0].description == "550 5.1.1 <nobody@example.org>: user unknown")

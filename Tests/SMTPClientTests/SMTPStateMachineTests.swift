@@ -17,7 +17,8 @@ struct SMTPStateMachineTests {
 
     static func transaction(_ recipients: [String] = ["a@b.io"]) -> SMTPTransaction {
         SMTPTransaction(
-            from: "noreply@decode.test", recipients: recipients, content: ByteBuffer(string: "Subject: x\r\n\r\nhi\r\n.\r\n"),
+            from: "noreply@decode.test", recipients: recipients,
+            content: ByteBuffer(string: "Subject: x\r\n\r\nhi\r\n.\r\n"),
             eightBit: false)
     }
 
@@ -70,13 +71,17 @@ struct SMTPStateMachineTests {
         _ = machine.replyReceived(Self.reply(220))
         let ehlo = Self.reply(250, "srv", "STARTTLS", "SIZE 100")
         #expect(machine.replyReceived(ehlo) == .send([.startTLS]))
-        #expect(machine.replyReceived(Self.reply(454, "TLS not available")) == .succeed(.handshake(SMTPCapabilities(ehloReply: ehlo))))
+        #expect(
+            machine.replyReceived(Self.reply(454, "TLS not available"))
+                == .succeed(.handshake(SMTPCapabilities(ehloReply: ehlo))))
     }
 
     @Test func authLoginAnswersBothChallenges() {
         var machine = Self.machine(tls: .implicit, credentials: Self.credentials)
         _ = machine.replyReceived(Self.reply(220))
-        #expect(machine.replyReceived(Self.reply(250, "srv", "AUTH=LOGIN")) == .send([.auth(mechanism: "LOGIN", initialResponse: nil)]))
+        #expect(
+            machine.replyReceived(Self.reply(250, "srv", "AUTH=LOGIN"))
+                == .send([.auth(mechanism: "LOGIN", initialResponse: nil)]))
         #expect(machine.replyReceived(Self.reply(334, "VXNlcm5hbWU6")) == .send([.authResponse("bWFpbGVy")]))
         #expect(machine.replyReceived(Self.reply(334, "UGFzc3dvcmQ6")) == .send([.authResponse("czNjcmV0")]))
         guard case .succeed(.handshake) = machine.replyReceived(Self.reply(235)) else {
@@ -124,7 +129,8 @@ struct SMTPStateMachineTests {
         var machine = Self.ready(["SIZE 1000"])
         let transaction = Self.transaction()
         let size = transaction.content.readableBytes
-        #expect(machine.sendMail(transaction) == .send([.mailFrom("noreply@decode.test", parameters: ["SIZE=\(size)"])]))
+        #expect(
+            machine.sendMail(transaction) == .send([.mailFrom("noreply@decode.test", parameters: ["SIZE=\(size)"])]))
         #expect(machine.replyReceived(Self.reply(250)) == .send([.rcptTo("a@b.io")]))
         #expect(machine.replyReceived(Self.reply(250)) == .send([.data]))
         #expect(machine.replyReceived(Self.reply(354)) == .sendContent(transaction.content))
@@ -142,7 +148,8 @@ struct SMTPStateMachineTests {
         #expect(
             machine.sendMail(transaction)
                 == .send([
-                    .mailFrom("noreply@decode.test", parameters: ["BODY=8BITMIME"]), .rcptTo("a@b.io"), .rcptTo("c@d.io"),
+                    .mailFrom("noreply@decode.test", parameters: ["BODY=8BITMIME"]), .rcptTo("a@b.io"),
+                    .rcptTo("c@d.io"),
                     .data,
                 ]))
         #expect(machine.replyReceived(Self.reply(250)) == .wait)
@@ -173,7 +180,8 @@ struct SMTPStateMachineTests {
         _ = machine.replyReceived(Self.reply(250))
         _ = machine.replyReceived(Self.reply(250))
         _ = machine.replyReceived(Self.reply(354))
-        guard case .fail(let error, close: false) = machine.replyReceived(Self.reply(451, "4.3.0 try again later")) else {
+        guard case .fail(let error, close: false) = machine.replyReceived(Self.reply(451, "4.3.0 try again later"))
+        else {
             Issue.record("expected a failure")
             return
         }

@@ -67,7 +67,9 @@ struct EmailPreviewCommand: AsyncParsableCommand {
         } else if self.text {
             print(mail.text, terminator: "")
         } else {
-            print("Subject: \(mail.subject)\nTo: \(valid.recipient)\n\n--- text ---\n\(mail.text)\n--- html ---\n\(mail.html)")
+            print(
+                "Subject: \(mail.subject)\nTo: \(valid.recipient)\n\n--- text ---\n\(mail.text)\n--- html ---\n\(mail.html)"
+            )
         }
     }
 }

@@ -69,7 +69,9 @@ struct EmailConfiguration {
     /// Where sent request keys are kept; without it they are kept in memory (one instance).
     var redisURI: String?
 
-    init(_ settings: inout SettingsReader) {
+    /// `sharedRedisURI`: the notification service's Redis when it runs in the same process (each
+    /// variable is read once).
+    init(_ settings: inout SettingsReader, sharedRedisURI: String? = nil) {
         self.http = HTTPBinding(
             host: settings.string("EMAIL_WORKER_HOST", default: "0.0.0.0") ?? "0.0.0.0",
             port: settings.port("EMAIL_WORKER_PORT", default: 4003)
@@ -99,7 +101,7 @@ struct EmailConfiguration {
             "EMAIL_RATE_LIMIT", default: 0, range: 0...10_000, expected: "messages per second (0: no limit)")
         self.idempotencyWindowSeconds = settings.int(
             "EMAIL_IDEMPOTENCY_WINDOW", default: 86_400, range: 1...2_592_000, expected: "seconds (up to 30 days)")
-        self.redisURI = settings.uri("REDIS_URI", schemes: ["redis", "rediss"])
+        self.redisURI = sharedRedisURI ?? settings.uri("REDIS_URI", schemes: ["redis", "rediss"])
     }
 }
 

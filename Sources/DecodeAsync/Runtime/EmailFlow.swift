@@ -18,7 +18,8 @@ struct EmailFlow {
     static func make(configuration: EmailConfiguration, broker: AMQPClient, logger: Logger) async throws -> EmailFlow {
         let sender = try self.sender(configuration)
         let templates = try await EmailTemplates.load()
-        let smtp = SMTPClient(configuration: self.smtpConfiguration(configuration), logger: Logger(label: "decode-async.smtp"))
+        let smtp = SMTPClient(
+            configuration: self.smtpConfiguration(configuration), logger: Logger(label: "decode-async.smtp"))
         var services: [any Service] = [smtp]
         let window = Duration.seconds(configuration.idempotencyWindowSeconds)
         let ledger: any SentEmailLedger
@@ -35,7 +36,8 @@ struct EmailFlow {
             from: sender.address,
             fromName: sender.displayName,
             ledger: ledger,
-            rateLimiter: configuration.rateLimit > 0 ? SendRateLimiter(perSecond: Double(configuration.rateLimit)) : nil,
+            rateLimiter: configuration.rateLimit > 0
+                ? SendRateLimiter(perSecond: Double(configuration.rateLimit)) : nil,
             logger: Logger(label: "decode-async.email")
         )
         let retry = RetryPolicy(
@@ -53,7 +55,9 @@ struct EmailFlow {
         services.append(consumer)
         do {
             try await smtp.verify()
-            logger.info("SMTP server verified", metadata: ["host": "\(configuration.smtpHost)", "port": "\(configuration.smtpPort)"])
+            logger.info(
+                "SMTP server verified",
+                metadata: ["host": "\(configuration.smtpHost)", "port": "\(configuration.smtpPort)"])
         } catch {
             // Not fatal: requests wait in the queue (and retry) until the server answers; /ready says why.
             logger.error("SMTP server verification failed", metadata: ["error": "\(error)"])
@@ -82,7 +86,8 @@ struct EmailFlow {
 
     static func smtpConfiguration(_ configuration: EmailConfiguration) -> SMTPConfiguration {
         let tlsMode: SMTPSessionSettings.TLSMode =
-            configuration.smtpSecure ? .implicit : (configuration.smtpRequireTLS ? .startTLSRequired : .startTLSIfOffered)
+            configuration.smtpSecure
+            ? .implicit : (configuration.smtpRequireTLS ? .startTLSRequired : .startTLSIfOffered)
         let credentials =
             configuration.smtpUser.isEmpty
             ? nil : SMTPCredentials(user: configuration.smtpUser, password: configuration.smtpPassword)

@@ -34,7 +34,8 @@ public struct EmailTemplates: Sendable {
             throw EmailTemplateError("the templates in \(directory) do not parse: \(error)")
         }
         for type in EmailType.allCases {
-            for part in ["subject", "html", "text"] where library.getTemplate(named: "\(type.rawValue)/\(part)") == nil {
+            for part in ["subject", "html", "text"] where library.getTemplate(named: "\(type.rawValue)/\(part)") == nil
+            {
                 throw EmailTemplateError("\(type.rawValue)/\(part).mustache is missing")
             }
         }

@@ -91,7 +91,8 @@ public struct EmailRequest: Decodable, Sendable, Equatable {
     /// The publishers send the first 6 hex characters of a UUID; anything of 4 to 12 ASCII letters
     /// and digits is accepted.
     static func isShortCode(_ code: String) -> Bool {
-        (4...12).contains(code.count) && code.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        (4...12).contains(code.count)
+            && code.unicodeScalars.allSatisfy { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) }
     }
 
     private static func clip(_ text: String) -> String {

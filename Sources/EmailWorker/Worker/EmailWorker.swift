@@ -134,7 +134,8 @@ public struct EmailWorker: Sendable {
     static func classify(_ error: any Error) -> any Error {
         switch error {
         case let smtp as SMTPError:
-            return smtp.isTransient ? MessageHandlingError.transient("\(smtp)") : MessageHandlingError.permanent("\(smtp)")
+            return smtp.isTransient
+                ? MessageHandlingError.transient("\(smtp)") : MessageHandlingError.permanent("\(smtp)")
         case is MessageHandlingError, is CancellationError:
             return error
         default:

@@ -67,7 +67,8 @@ final class SMTPChannelHandler: ChannelDuplexHandler {
         promise?.succeed()
         let (action, requestPromise): (SMTPStateMachine.Action, EventLoopPromise<SMTPCompletion>)
         switch request {
-        case .send(let transaction, let promise): (action, requestPromise) = (self.machine.sendMail(transaction), promise)
+        case .send(let transaction, let promise):
+            (action, requestPromise) = (self.machine.sendMail(transaction), promise)
         case .reset(let promise): (action, requestPromise) = (self.machine.reset(), promise)
         case .quit(let promise): (action, requestPromise) = (self.machine.quit(), promise)
         }

@@ -66,7 +66,8 @@ extension SMTPAddress {
         guard trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") else {
             return (nil, try SMTPAddress(trimmed))
         }
-        let address = try SMTPAddress(String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]))
+        let address = try SMTPAddress(
+            String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]))
         var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
         if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
             name = String(name.dropFirst().dropLast())

@@ -65,7 +65,9 @@ public final class SMTPClient: Service, Sendable {
 
     private func lease() async throws -> Lease {
         while true {
-            let decision = self.state.withLockedValue { $0.acquire(now: .now, idleTimeout: self.configuration.idleTimeout) }
+            let decision = self.state.withLockedValue {
+                $0.acquire(now: .now, idleTimeout: self.configuration.idleTimeout)
+            }
             switch decision {
             case .shutdown:
                 throw SMTPError(.shutdown, "the SMTP client is shut down")
@@ -76,7 +78,8 @@ public final class SMTPClient: Service, Sendable {
                     try await idle.connection.reset()
                     return Lease(connection: idle.connection, messagesSent: idle.messagesSent)
                 } catch {
-                    self.logger.debug("a pooled connection failed RSET; opening another", metadata: ["error": "\(error)"])
+                    self.logger.debug(
+                        "a pooled connection failed RSET; opening another", metadata: ["error": "\(error)"])
                     await idle.connection.close()
                     self.state.withLockedValue { $0.connectionClosed() }?.resume()
                 }
@@ -141,12 +144,14 @@ public final class SMTPClient: Service, Sendable {
     /// connection and fails later sends (messages in flight finish first).
     public func run() async throws {
         let interval = max(self.configuration.idleTimeout / 2, .milliseconds(100))
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
-            let expired = self.state.withLockedValue {
-                $0.removeExpired(now: .now, idleTimeout: self.configuration.idleTimeout)
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                let expired = self.state.withLockedValue {
+                    $0.removeExpired(now: .now, idleTimeout: self.configuration.idleTimeout)
+                }
+                await self.closeAll(expired)
             }
-            await self.closeAll(expired)
         }
         await self.shutdown()
     }

@@ -160,7 +160,8 @@ public struct SMTPStateMachine: Sendable {
             return .succeed(.quit)
 
         case .tlsHandshake, .ready, .closed:
-            return self.failAndClose(SMTPError(.protocolViolation, "a reply arrived when none was expected", reply: reply))
+            return self.failAndClose(
+                SMTPError(.protocolViolation, "a reply arrived when none was expected", reply: reply))
         }
     }
 
@@ -307,7 +308,8 @@ public struct SMTPStateMachine: Sendable {
         content: ByteBuffer
     ) -> Action {
         guard let step = expected.first else {
-            return self.failAndClose(SMTPError(.protocolViolation, "a reply arrived when none was expected", reply: reply))
+            return self.failAndClose(
+                SMTPError(.protocolViolation, "a reply arrived when none was expected", reply: reply))
         }
         var rest = Array(expected.dropFirst())
         let pipelined = capabilities.pipelining

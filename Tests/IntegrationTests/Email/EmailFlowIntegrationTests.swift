@@ -47,7 +47,8 @@ struct EmailFlowIntegrationTests {
                     harness in
                     for (index, type) in EmailType.allCases.enumerated() {
                         // One address carries characters HTML must escape (legal in a local part).
-                        let email = type == .newEmailChangeVerify ? "o'brien&sons@example.org" : "user\(index)@example.org"
+                        let email =
+                            type == .newEmailChangeVerify ? "o'brien&sons@example.org" : "user\(index)@example.org"
                         var fields = ["email": email]
                         if type.requiresOTPCode {
                             fields["otpCode"] = String(UUID().uuidString.lowercased().prefix(6))
@@ -92,15 +93,18 @@ struct EmailFlowIntegrationTests {
                 try await MessagingHarness.run(queue: queue, retry: Self.retry, handlers: [worker.makeHandler()]) {
                     harness in
                     try await Self.emit(
-                        queue, type: "create-account", fields: ["email": "<script>alert(1)</script>@x.io", "otpCode": "3f9a1c"])
-                    try await Self.emit(queue, type: "create-account", fields: ["email": "a@b.io", "otpCode": "<script>"])
+                        queue, type: "create-account",
+                        fields: ["email": "<script>alert(1)</script>@x.io", "otpCode": "3f9a1c"])
+                    try await Self.emit(
+                        queue, type: "create-account", fields: ["email": "a@b.io", "otpCode": "<script>"])
                     try await Self.emit(queue, type: "newsletter", fields: ["email": "a@b.io"])
                     try await eventually("three dead letters") { try await Self.deadLetters(harness).count == 3 }
                     let reasons = try await Self.deadLetters(harness).compactMap(\.reason)
                     #expect(reasons.contains { $0.contains("data.email is not one valid address") })
                     #expect(reasons.contains { $0.contains("data.otpCode is not a short code") })
                     #expect(reasons.contains { $0.contains("Unknown email type request: newsletter") })
-                    #expect(try await Self.deadLetters(harness).allSatisfy { $0.kind == "permanent" && $0.retryCount == 0 })
+                    #expect(
+                        try await Self.deadLetters(harness).allSatisfy { $0.kind == "permanent" && $0.retryCount == 0 })
                     let received = try peer.mails()
                     #expect(received.isEmpty)
                 }
@@ -116,7 +120,8 @@ struct EmailFlowIntegrationTests {
                 let queue = TestEnvironment.uniqueName("test.email")
                 try await MessagingHarness.run(queue: queue, retry: Self.retry, handlers: [worker.makeHandler()]) {
                     harness in
-                    try await Self.emit(queue, type: "forgot-password-verify", fields: ["email": "a@b.io", "otpCode": "ab12cd"])
+                    try await Self.emit(
+                        queue, type: "forgot-password-verify", fields: ["email": "a@b.io", "otpCode": "ab12cd"])
                     let mails = try await peer.waitForMails(1)
                     #expect(mails.count == 1)
                     #expect(mails.first?.plainText.contains("ab12cd") == true)
@@ -135,7 +140,8 @@ struct EmailFlowIntegrationTests {
                 let queue = TestEnvironment.uniqueName("test.email")
                 try await MessagingHarness.run(queue: queue, retry: Self.retry, handlers: [worker.makeHandler()]) {
                     harness in
-                    try await Self.emit(queue, type: "fingerprint-verify", fields: ["email": "gone@b.io", "otpCode": "ab12cd"])
+                    try await Self.emit(
+                        queue, type: "fingerprint-verify", fields: ["email": "gone@b.io", "otpCode": "ab12cd"])
                     try await eventually("a dead letter") { try await Self.deadLetters(harness).count == 1 }
                     let letter = try #require(try await Self.deadLetters(harness).first)
                     #expect(letter.kind == "permanent")
@@ -152,9 +158,13 @@ struct EmailFlowIntegrationTests {
             let reserved = try ReservedPort()
             let (worker, smtp) = try await Self.worker(port: reserved.port)
             let queue = TestEnvironment.uniqueName("test.email")
-            try await MessagingHarness.run(queue: queue, retry: Self.retry, handlers: [worker.makeHandler()]) { harness in
-                try await Self.emit(queue, type: "username-change-verify", fields: ["email": "a@b.io", "otpCode": "9f8e7d"])
-                try await eventually("a dead letter after the retries") { try await Self.deadLetters(harness).count == 1 }
+            try await MessagingHarness.run(queue: queue, retry: Self.retry, handlers: [worker.makeHandler()]) {
+                harness in
+                try await Self.emit(
+                    queue, type: "username-change-verify", fields: ["email": "a@b.io", "otpCode": "9f8e7d"])
+                try await eventually("a dead letter after the retries") {
+                    try await Self.deadLetters(harness).count == 1
+                }
                 let letter = try #require(try await Self.deadLetters(harness).first)
                 #expect(letter.kind == "retries_exhausted")
                 #expect(letter.retryCount == Self.retry.maxRetries)
@@ -164,7 +174,8 @@ struct EmailFlowIntegrationTests {
                 reserved.release()
                 let peer = try await SMTPPeer.start("plain", port: reserved.port)
                 do {
-                    let replayed = try await DeadLetterQueue(client: harness.client, topology: harness.topology).replay()
+                    let replayed = try await DeadLetterQueue(client: harness.client, topology: harness.topology)
+                        .replay()
                     #expect(replayed == 1)
                     let mails = try await peer.waitForMails(1)
                     #expect(mails.first?.subject == "Username Change Request - Verify Your Identity")

@@ -61,7 +61,8 @@ struct SMTPClientIntegrationTests {
     @Test func startTLSAndAuthWithAVerifiedCertificate() async throws {
         try await SMTPPeer.with("secure") { peer in
             let credentials = SMTPCredentials(user: "mailer", password: "s3cret-pw")
-            let client = SMTPClient(configuration: Self.configuration(peer, tls: .startTLSRequired, credentials: credentials))
+            let client = SMTPClient(
+                configuration: Self.configuration(peer, tls: .startTLSRequired, credentials: credentials))
             try await client.verify()
             try await client.send(try Self.message())
             await client.shutdown()
@@ -76,7 +77,8 @@ struct SMTPClientIntegrationTests {
         try await SMTPPeer.with("secure") { peer in
             let credentials = SMTPCredentials(user: "mailer", password: "s3cret-pw")
             let strict = SMTPClient(
-                configuration: Self.configuration(peer, tls: .startTLSRequired, credentials: credentials, trustPeer: false))
+                configuration: Self.configuration(
+                    peer, tls: .startTLSRequired, credentials: credentials, trustPeer: false))
             let error = await #expect(throws: SMTPError.self) { try await strict.verify() }
             #expect(error?.code == .tlsFailed)
             var lax = Self.configuration(peer, tls: .startTLSRequired, credentials: credentials, trustPeer: false)
@@ -125,7 +127,9 @@ struct SMTPClientIntegrationTests {
             let client = SMTPClient(configuration: Self.configuration(peer))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<7 {
-                    group.addTask { try await client.send(try Self.message(subject: "message \(index)", text: "n\(index)\n")) }
+                    group.addTask {
+                        try await client.send(try Self.message(subject: "message \(index)", text: "n\(index)\n"))
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -158,7 +162,8 @@ struct SMTPClientIntegrationTests {
             let error = await #expect(throws: SMTPError.self) { try await client.send(try Self.message()) }
             #expect(error?.isTransient == false)
             #expect(error?.reply?.code == 550)
-            #expect(error?.reply?.description.contains("5.1.1 <reader@example.org>: Recipient address rejected") == true)
+            #expect(
+                error?.reply?.description.contains("5.1.1 <reader@example.org>: Recipient address rejected") == true)
             await client.shutdown()
         }
     }
