@@ -65,16 +65,19 @@ final class SMTPChannelHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = self.unwrapOutboundIn(data)
         promise?.succeed()
-        let (action, requestPromise): (SMTPStateMachine.Action, EventLoopPromise<SMTPCompletion>)
+        let requestPromise: EventLoopPromise<SMTPCompletion>
         switch request {
-        case .send(let transaction, let promise):
-            (action, requestPromise) = (self.machine.sendMail(transaction), promise)
-        case .reset(let promise): (action, requestPromise) = (self.machine.reset(), promise)
-        case .quit(let promise): (action, requestPromise) = (self.machine.quit(), promise)
+        case .send(_, let promise), .reset(let promise), .quit(let promise): requestPromise = promise
         }
-        if self.pending != nil {
+        guard self.pending == nil else {
             requestPromise.fail(SMTPError(.protocolViolation, "another operation is in flight on this connection"))
             return
+        }
+        let action: SMTPStateMachine.Action
+        switch request {
+        case .send(let transaction, _): action = self.machine.sendMail(transaction)
+        case .reset: action = self.machine.reset()
+        case .quit: action = self.machine.quit()
         }
         self.pending = requestPromise
         self.run(action, context: context)
