@@ -137,6 +137,7 @@ let package = Package(
                 "Messaging",
                 "RedisClient",
                 "SMTPClient",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -234,6 +235,7 @@ let package = Package(
                 "EmailWorker",
                 "SMTPClient",
                 "Messaging",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

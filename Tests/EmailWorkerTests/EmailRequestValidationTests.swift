@@ -50,4 +50,14 @@ struct EmailRequestValidationTests {
         let valid = try Self.request("welcome-message", email: "a@b.io").validated()
         #expect(valid.otpCode == nil)
     }
+
+    @Test func rateLimiterSpacesSlotsAndForgetsIdleTime() {
+        let limiter = SendRateLimiter(perSecond: 4)
+        let start = ContinuousClock.now + .seconds(1)
+        let slots = (0..<3).map { _ in limiter.reserve(now: start) }
+        #expect(slots == [start, start + .milliseconds(250), start + .milliseconds(500)])
+        // After a quiet spell the next sender goes at once: no burst credit, no backlog.
+        let later = start + .seconds(10)
+        #expect(limiter.reserve(now: later) == later)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Messaging
+import MetricsTestKit
 import NIOConcurrencyHelpers
 import SMTPClient
 import Testing
@@ -28,7 +29,8 @@ final class ScriptedTransport: MailTransport {
 @Suite("Email worker handling")
 struct EmailWorkerHandlingTests {
     static func worker(
-        _ transport: ScriptedTransport, ledger: any SentEmailLedger = InMemorySentEmailLedger(window: .seconds(60))
+        _ transport: ScriptedTransport, ledger: any SentEmailLedger = InMemorySentEmailLedger(window: .seconds(60)),
+        metrics: TestMetrics = TestMetrics()
     )
         async throws -> EmailWorker
     {
@@ -37,7 +39,8 @@ struct EmailWorkerHandlingTests {
             transport: transport,
             from: try SMTPAddress("noreply@decode.test"),
             fromName: "Decode",
-            ledger: ledger
+            ledger: ledger,
+            metricsFactory: metrics
         )
     }
 
@@ -107,5 +110,27 @@ struct EmailWorkerHandlingTests {
         #expect(try await ledger.claim("k") == .claimed)
         try await ledger.release("k")
         #expect(try await ledger.claim("k") == .claimed)
+    }
+
+    @Test func countsSentFailedAndTemplateUsedWithTheEmailType() async throws {
+        let metrics = TestMetrics()
+        let refusal = SMTPError(.rejected, "busy", reply: SMTPReply(code: 451, lines: ["busy"]))
+        let worker = try await Self.worker(ScriptedTransport([.failure(refusal)]), metrics: metrics)
+        _ = try? await worker.handle(Self.request, idempotencyKey: "a")
+        try await worker.handle(Self.request, idempotencyKey: "a")
+        _ = try? await worker.handle(EmailRequest(type: "bogus", data: nil), idempotencyKey: "b")
+        func total(_ label: String, _ tags: [(String, String)]) -> Int64 {
+            metrics.counters(label: label)
+                .filter { counter in tags.allSatisfy { tag in counter.dimensions.contains { $0 == tag } } }
+                .reduce(0) { $0 + $1.totalValue }
+        }
+        let type = ("email_type", "create-account")
+        #expect(total("email.sent", [type, ("status", "success")]) == 1)
+        #expect(total("email.failed", [type, ("status", "failed")]) == 1)
+        #expect(total("email.failed", [("email_type", "unknown"), ("status", "failed")]) == 1)
+        #expect(total("email.template.used", [type, ("template", "create-account")]) == 2)
+        let timers = metrics.timers(label: "email.processing.duration")
+        #expect(timers.contains { $0.dimensions.contains { $0 == ("status", "success") } && !$0.values.isEmpty })
+        #expect(timers.contains { $0.dimensions.contains { $0 == ("status", "failed") } && !$0.values.isEmpty })
     }
 }

@@ -249,4 +249,17 @@ struct SMTPStateMachineTests {
         _ = machine.replyReceived(ehlo)
         return machine
     }
+
+    @Test func aReplyInjectedBehindTheStartTLSAnswerIsRefused() {
+        // Plain-text bytes after "220 go ahead" would otherwise be read as if they came over TLS.
+        var machine = Self.machine(tls: .startTLSRequired)
+        _ = machine.replyReceived(Self.reply(220))
+        _ = machine.replyReceived(Self.reply(250, "srv", "STARTTLS"))
+        #expect(machine.replyReceived(Self.reply(220, "go ahead")) == .startTLS)
+        guard case .fail(let error, close: true) = machine.replyReceived(Self.reply(250, "injected")) else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.code == .protocolViolation)
+    }
 }

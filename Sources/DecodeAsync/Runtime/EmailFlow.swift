@@ -23,10 +23,12 @@ struct EmailFlow {
         var services: [any Service] = [smtp]
         let window = Duration.seconds(configuration.idempotencyWindowSeconds)
         let ledger: any SentEmailLedger
+        var readiness: [ReadinessCheck] = []
         if let uri = configuration.redisURI {
             let redis = RedisClient(configuration: try RedisConfiguration(uri: uri))
             services.append(redis)
             ledger = RedisSentEmailLedger(redis: redis, window: window)
+            readiness.append(ReadinessCheck.shared(name: "redis") { try await redis.ping() })
         } else {
             ledger = InMemorySentEmailLedger(window: window)
         }
@@ -62,7 +64,7 @@ struct EmailFlow {
             // Not fatal: requests wait in the queue (and retry) until the server answers; /ready says why.
             logger.error("SMTP server verification failed", metadata: ["error": "\(error)"])
         }
-        let readiness = [
+        readiness += [
             ReadinessCheck(name: "email_queue") {
                 guard consumer.isReady else { throw ReadinessFailure("not consuming email_queue yet") }
             },

@@ -15,14 +15,18 @@ public final class SendRateLimiter: Sendable {
 
     /// Returns when this caller may send.
     public func waitForTurn() async throws {
-        let slot = self.nextSlot.withLockedValue { next -> ContinuousClock.Instant in
-            let now = ContinuousClock.now
+        let slot = self.reserve(now: .now)
+        if slot > .now {
+            try await Task.sleep(until: slot, clock: .continuous)
+        }
+    }
+
+    /// Takes the next free slot at or after `now`.
+    func reserve(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        self.nextSlot.withLockedValue { next in
             let slot = max(next, now)
             next = slot + self.interval
             return slot
-        }
-        if slot > .now {
-            try await Task.sleep(until: slot, clock: .continuous)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Messaging
@@ -19,6 +20,7 @@ public struct EmailWorker: Sendable {
     let ledger: any SentEmailLedger
     let rateLimiter: SendRateLimiter?
     let logger: Logger
+    let metrics: EmailMetrics
 
     /// - Parameters:
     ///   - from: `SMTP_FROM`, else `SMTP_USER`; `fromName` is its display name, if it had one.
@@ -30,7 +32,8 @@ public struct EmailWorker: Sendable {
         fromName: String? = nil,
         ledger: any SentEmailLedger,
         rateLimiter: SendRateLimiter? = nil,
-        logger: Logger = Logger(label: "decode-async.email")
+        logger: Logger = Logger(label: "decode-async.email"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.templates = templates
         self.transport = transport
@@ -39,6 +42,7 @@ public struct EmailWorker: Sendable {
         self.ledger = ledger
         self.rateLimiter = rateLimiter
         self.logger = logger
+        self.metrics = EmailMetrics(factory: metricsFactory)
     }
 
     /// The handler to register with the `email_queue` consumer.
@@ -67,9 +71,9 @@ public struct EmailWorker: Sendable {
         logger[metadataKey: "email_type"] = "\(type)"
         do {
             let outcome = try await self.process(request, key: key, attempt: attempt, logger: logger)
-            EmailMetrics.recordSuccess(type: type, since: start, sent: outcome == .sent)
+            self.metrics.recordSuccess(type: type, since: start, sent: outcome == .sent)
         } catch {
-            EmailMetrics.recordFailure(type: type, since: start)
+            self.metrics.recordFailure(type: type, since: start)
             throw error
         }
     }
@@ -87,7 +91,7 @@ public struct EmailWorker: Sendable {
         } catch {
             throw MessageHandlingError.permanent("\(valid.type.rawValue): \(error)")
         }
-        EmailMetrics.templateUsed(valid.type)
+        self.metrics.templateUsed(valid.type)
 
         let claim: SentEmailClaim
         do {

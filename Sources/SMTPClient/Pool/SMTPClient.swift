@@ -40,7 +40,8 @@ public final class SMTPClient: Service, Sendable {
             return reply
         } catch let error as SMTPError {
             // A refused transaction leaves the session usable (RSET before the next one); a broken one does not.
-            await self.release(lease, usable: error.code == .rejected || error.code == .invalidMessage)
+            await self.release(
+                lease, usable: [.rejected, .invalidMessage, .messageTooLarge].contains(error.code))
             throw error
         } catch {
             await self.release(lease, usable: false)
