@@ -15,7 +15,7 @@ struct EmailFlow {
     var readiness: [ReadinessCheck]
 
     /// - Throws: ``EmailFlowError`` when the sender is missing or invalid or the templates do not load.
-    static func make(configuration: EmailConfiguration, broker: AMQPClient, logger: Logger) async throws -> EmailFlow {
+    static func make(configuration: EmailConfiguration, broker: AMQPClient) async throws -> EmailFlow {
         let sender = try self.sender(configuration)
         let templates = try await EmailTemplates.load()
         let smtp = SMTPClient(
@@ -55,15 +55,6 @@ struct EmailFlow {
             logger: Logger(label: "decode-async.email.consumer")
         )
         services.append(consumer)
-        do {
-            try await smtp.verify()
-            logger.info(
-                "SMTP server verified",
-                metadata: ["host": "\(configuration.smtpHost)", "port": "\(configuration.smtpPort)"])
-        } catch {
-            // Not fatal: requests wait in the queue (and retry) until the server answers; /ready says why.
-            logger.error("SMTP server verification failed", metadata: ["error": "\(error)"])
-        }
         readiness += [
             ReadinessCheck(name: "email_queue") {
                 guard consumer.isReady else { throw ReadinessFailure("not consuming email_queue yet") }

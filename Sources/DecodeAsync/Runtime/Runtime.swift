@@ -56,7 +56,7 @@ struct Runtime {
         var groupServices: [any Service] = [dogStatsD, broker]
         var flowChecks: [ServiceName: [ReadinessCheck]] = [:]
         if self.services.contains(.email), let email = self.configuration.email {
-            let flow = try await EmailFlow.make(configuration: email, broker: broker, logger: logger)
+            let flow = try await EmailFlow.make(configuration: email, broker: broker)
             groupServices += flow.services
             flowChecks[.email] = flow.readiness
         }

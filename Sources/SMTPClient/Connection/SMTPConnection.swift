@@ -75,11 +75,16 @@ public final class SMTPConnection: Sendable {
         let handshake = channel.eventLoop.makePromise(of: SMTPCompletion.self)
         let sslContext = configuration.tlsMode == .none ? nil : try? NIOSSLContext(configuration: configuration.tls)
         let serverHostname = configuration.hostIsIPAddress ? nil : configuration.host
-        try await channel.eventLoop.submit {
-            try self.addHandlers(
-                to: channel.pipeline.syncOperations, configuration: configuration, sslContext: sslContext,
-                serverHostname: serverHostname, handshake: handshake, logger: logger)
-        }.get()
+        do {
+            try await channel.eventLoop.submit {
+                try self.addHandlers(
+                    to: channel.pipeline.syncOperations, configuration: configuration, sslContext: sslContext,
+                    serverHostname: serverHostname, handshake: handshake, logger: logger)
+            }.get()
+        } catch {
+            handshake.fail(error)
+            throw error
+        }
         return try await self.finishHandshake(channel: channel, handshake: handshake, configuration: configuration)
     }
 

@@ -141,11 +141,21 @@ public final class SMTPClient: Service, Sendable {
 
     // MARK: Service
 
-    /// Closes idle connections once they pass `idleTimeout`; at graceful shutdown closes every idle
-    /// connection and fails later sends (messages in flight finish first).
+    /// Verifies the server once (the outcome is logged: a server that is down is not fatal, sends
+    /// fail transiently until it answers), then closes idle connections once they pass
+    /// `idleTimeout`; at graceful shutdown closes every idle connection and fails later sends
+    /// (messages in flight finish first).
     public func run() async throws {
         let interval = max(self.configuration.idleTimeout / 2, .milliseconds(100))
         try? await cancelWhenGracefulShutdown {
+            do {
+                try await self.verify()
+                self.logger.info(
+                    "SMTP server verified",
+                    metadata: ["host": "\(self.configuration.host)", "port": "\(self.configuration.port)"])
+            } catch {
+                self.logger.error("SMTP server verification failed", metadata: ["error": "\(error)"])
+            }
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 let expired = self.state.withLockedValue {
