@@ -30,6 +30,15 @@ grep -qx 'decode-async: configuration: SMTP_PORT="70000" is invalid: expected a 
 	fail "bad SMTP_PORT: unexpected message: $(cat "$WORK/bad.err")"
 ok "malformed SMTP_PORT stops start-up with exit 78 and names the variable"
 
+# The email worker needs a sender: SMTP_FROM, or SMTP_USER.
+set +e
+(cd "$WORK" && env -i PATH="$PATH" "$BIN" serve email >"$WORK/nosender.out" 2>"$WORK/nosender.err")
+status=$?
+set -e
+[ "$status" -eq 78 ] || fail "no sender: exit status $status, expected 78"
+grep -q 'no sender: set SMTP_FROM' "$WORK/nosender.err" || fail "no sender: unexpected message: $(cat "$WORK/nosender.err")"
+ok "serve email without SMTP_FROM or SMTP_USER stops start-up with exit 78"
+
 # Secrets never reach `config` output.
 (cd "$WORK" && env -i PATH="$PATH" NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=graph-secret-1 \
 	JWT_ACCESS_TOKEN_SECRET=jwt-secret-2 MONGO_URI=mongodb://u:mongo-secret-3@127.0.0.1 "$BIN" config >"$WORK/config.out")
