@@ -32,7 +32,8 @@ struct SMTPMessageEncodingTests {
         #expect(text.contains("\r\nSubject: Hello\r\n"))
         #expect(text.contains("\r\nMessage-ID: <fixed@decode.test>\r\n"))
         #expect(
-            text.contains("\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"BOUNDARY\"\r\n"))
+            text.contains("\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary=\"BOUNDARY\"\r\n")
+        )
         #expect(
             text.contains(
                 "--BOUNDARY\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n"

@@ -23,6 +23,8 @@ public struct SMTPConfiguration: Sendable {
     public var maxMessagesPerConnection: Int
     /// An unused connection older than this is closed.
     public var idleTimeout: Duration
+    /// Send UTF-8 parts as 8bit when the server offers 8BITMIME (quoted-printable otherwise).
+    public var use8BitMIME = true
 
     public init(
         host: String,

@@ -11,11 +11,14 @@ public final class SMTPConnection: Sendable {
     public let capabilities: SMTPCapabilities
     /// Whether the session runs over TLS (implicit or after STARTTLS).
     public let isSecure: Bool
+    /// 8bit parts are allowed: the server offers 8BITMIME and the configuration permits it.
+    let allows8Bit: Bool
 
-    init(channel: any Channel, capabilities: SMTPCapabilities, isSecure: Bool) {
+    init(channel: any Channel, capabilities: SMTPCapabilities, isSecure: Bool, allows8Bit: Bool) {
         self.channel = channel
         self.capabilities = capabilities
         self.isSecure = isSecure
+        self.allows8Bit = allows8Bit
     }
 
     /// Whether the channel is still open.
@@ -122,7 +125,9 @@ public final class SMTPConnection: Sendable {
             let secure = try await channel.eventLoop.submit {
                 (try? channel.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)) != nil
             }.get()
-            return SMTPConnection(channel: channel, capabilities: capabilities, isSecure: secure)
+            return SMTPConnection(
+                channel: channel, capabilities: capabilities, isSecure: secure,
+                allows8Bit: capabilities.eightBitMIME && configuration.use8BitMIME)
         } catch {
             try? await channel.close()
             throw error
@@ -136,7 +141,7 @@ public final class SMTPConnection: Sendable {
     /// - Throws: ``SMTPError``; after `rejected` the connection stays usable (send ``reset()``).
     @discardableResult
     public func send(_ message: SMTPMessage) async throws -> SMTPReply {
-        let encoded = try SMTPMessageEncoder.encode(message, allow8Bit: self.capabilities.eightBitMIME)
+        let encoded = try SMTPMessageEncoder.encode(message, allow8Bit: self.allows8Bit)
         let transaction = SMTPTransaction(
             from: message.from.address,
             recipients: message.to.map(\.address),

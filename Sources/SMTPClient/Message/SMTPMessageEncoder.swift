@@ -39,7 +39,7 @@ public enum SMTPMessageEncoder {
         var body: [String]
         if let html = message.html {
             let htmlPart = Self.part(html, subtype: "html", allow8Bit: allow8Bit, used8Bit: &eightBit)
-            lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+            lines.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
             body = ["", "This is a multi-part message in MIME format.", "", "--\(boundary)"]
             body += textPart + ["", "--\(boundary)"] + htmlPart + ["", "--\(boundary)--"]
         } else {

@@ -58,6 +58,23 @@ struct SMTPClientIntegrationTests {
         }
     }
 
+    @Test func quotedPrintablePartsDecodeToTheOriginalText() async throws {
+        try await SMTPPeer.with("plain") { peer in
+            var configuration = Self.configuration(peer)
+            configuration.use8BitMIME = false
+            let client = SMTPClient(configuration: configuration)
+            let text = "Grüße = déjà vu \t\n" + String(repeating: "é", count: 200) + "\n.\n trailing space \n"
+            let message = try Self.message(text: text)
+            try await client.send(message)
+            await client.shutdown()
+            let mail = try #require(try await peer.waitForMails(1).first)
+            #expect(mail.plainText == text)
+            #expect(mail.htmlText == message.html)
+            #expect(!mail.mailOptions.contains("BODY=8BITMIME"))
+            #expect(mail.longestLine <= 78)
+        }
+    }
+
     @Test func startTLSAndAuthWithAVerifiedCertificate() async throws {
         try await SMTPPeer.with("secure") { peer in
             let credentials = SMTPCredentials(user: "mailer", password: "s3cret-pw")
