@@ -2,16 +2,20 @@ import NIOSSL
 
 /// Where and how to reach the SMTP server, and how the pool behaves.
 public struct SMTPConfiguration: Sendable {
+    /// The relay's host name (checked against its certificate) or IP address.
     public var host: String
+    /// 587 (STARTTLS), 465 (implicit TLS) or 25.
     public var port: Int
     /// STARTTLS required (default), opportunistic, none, or implicit TLS.
     public var tlsMode: SMTPSessionSettings.TLSMode
     /// Used for STARTTLS and implicit TLS. Its `certificateVerification` decides whether the
     /// server's certificate and host name are checked (`SMTP_TLS_VERIFY`).
     public var tls: TLSConfiguration
+    /// AUTH login; nil: no AUTH.
     public var credentials: SMTPCredentials?
     /// The name sent in EHLO/HELO.
     public var clientName: String
+    /// Longest wait for the TCP connection.
     public var connectTimeout: Duration
     /// Longest wait for each reply (greeting, EHLO, AUTH, MAIL, RCPT, DATA, RSET, QUIT, the TLS handshake).
     public var commandTimeout: Duration
@@ -26,6 +30,8 @@ public struct SMTPConfiguration: Sendable {
     /// Send UTF-8 parts as 8bit when the server offers 8BITMIME (quoted-printable otherwise).
     public var use8BitMIME = true
 
+    /// Defaults: STARTTLS required, certificates verified, 5 connections of up to 100 messages,
+    /// 30 s per reply (120 s for the end of DATA), 30 s idle.
     public init(
         host: String,
         port: Int,

@@ -5,6 +5,7 @@ import Foundation
 /// Anything that could smuggle a command or header is refused: CR, LF, NUL, other control
 /// characters, spaces, angle brackets, commas, quotes, and non-ASCII (no SMTPUTF8).
 public struct SMTPAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The address as given (`local@domain`).
     public let address: String
 
     /// - Throws: ``SMTPError`` `.invalidMessage` saying what is wrong.
@@ -17,6 +18,7 @@ public struct SMTPAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The part after `@`.
     public var domain: String { String(self.address[self.address.index(after: self.at)...]) }
+    /// The part before `@`.
     public var localPart: String { String(self.address[..<self.at]) }
 
     private var at: String.Index { self.address.lastIndex(of: "@") ?? self.address.startIndex }

@@ -3,6 +3,7 @@ import NIOCore
 /// The DATA content on the wire (RFC 5321 4.5.2): CRLF line endings, a `.` doubled at the start of
 /// every line that begins with one, and the terminating `CRLF . CRLF`.
 public enum SMTPDataEncoder {
+    /// The message's bytes as DATA content, terminator included.
     public static func content(_ message: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(message.count + message.count / 64 + 8)

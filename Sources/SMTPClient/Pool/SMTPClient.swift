@@ -10,11 +10,13 @@ import ServiceLifecycle
 ///
 /// It is a `Service`: ``run()`` closes idle connections as they expire and all of them at shutdown.
 public final class SMTPClient: Service, Sendable {
+    /// Server, TLS, credentials, timeouts and pool limits.
     public let configuration: SMTPConfiguration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let state: NIOLockedValueBox<SMTPPoolState>
 
+    /// A pool that connects lazily, on the first send.
     public init(
         configuration: SMTPConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

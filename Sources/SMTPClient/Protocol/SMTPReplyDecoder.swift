@@ -14,8 +14,12 @@ public struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
     private var pendingCode: Int?
     private var pendingEnhanced: String?
 
+    /// A decoder with no partial reply.
     public init() {}
 
+    /// The next complete reply, or nil when more bytes are needed.
+    ///
+    /// - Throws: ``SMTPError`` `.protocolViolation` for malformed or overlong lines.
     public mutating func decode(buffer: inout ByteBuffer) throws -> SMTPReply? {
         while true {
             guard let line = try Self.readLine(&buffer) else { return nil }

@@ -14,6 +14,7 @@ public struct SMTPSessionSettings: Sendable, Equatable {
 
     /// The name sent in EHLO/HELO.
     public var clientName: String
+    /// How TLS is used.
     public var tls: TLSMode
     /// Login; AUTH is skipped when nil or when the server offers no AUTH (as nodemailer does).
     public var credentials: SMTPCredentials?

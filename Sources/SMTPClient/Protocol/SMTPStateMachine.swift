@@ -30,6 +30,7 @@ public enum SMTPCompletion: Sendable, Equatable {
 /// The SMTP client session as a value type (RFC 5321, 3207, 4954, 2920): it is told what arrived
 /// and answers what to do. It never touches a socket, so every path is tested without I/O.
 public struct SMTPStateMachine: Sendable {
+    /// What the channel handler must do next.
     public enum Action: Sendable, Equatable {
         /// Write these commands; one reply is awaited per command.
         case send([SMTPCommand])
@@ -78,10 +79,12 @@ public struct SMTPStateMachine: Sendable {
         case closed
     }
 
+    /// Client name, TLS mode and credentials.
     public let settings: SMTPSessionSettings
-    private(set) var state: State = .awaitingGreeting
+    var state: State = .awaitingGreeting
     private(set) var tlsActive: Bool
 
+    /// A session waiting for the server's greeting (after the TLS handshake when implicit).
     public init(settings: SMTPSessionSettings) {
         self.settings = settings
         self.tlsActive = settings.tls == .implicit
@@ -99,6 +102,7 @@ public struct SMTPStateMachine: Sendable {
 
     // MARK: Replies
 
+    /// A complete reply arrived.
     public mutating func replyReceived(_ reply: SMTPReply) -> Action {
         if reply.code == 421, !self.isQuitting {
             // The server is closing the channel (RFC 5321 3.8): whatever was in flight failed, transiently.
@@ -264,131 +268,6 @@ public struct SMTPStateMachine: Sendable {
         return .send([.ehlo(self.settings.clientName)])
     }
 
-    // MARK: Operations
-
-    /// Starts a mail transaction; with PIPELINING MAIL, RCPT and DATA go out together (RFC 2920).
-    public mutating func sendMail(_ transaction: SMTPTransaction) -> Action {
-        guard case .ready(let capabilities) = self.state else {
-            return .fail(SMTPError(.protocolViolation, "the connection is not ready for a new message"), close: false)
-        }
-        guard !transaction.recipients.isEmpty else {
-            return .fail(SMTPError(.invalidMessage, "the message has no recipient"), close: false)
-        }
-        if let limit = capabilities.sizeLimit, transaction.content.readableBytes > limit {
-            return .fail(
-                SMTPError(
-                    .messageTooLarge,
-                    "the message has \(transaction.content.readableBytes) bytes; the server accepts \(limit)"
-                ),
-                close: false
-            )
-        }
-        var parameters: [String] = []
-        if capabilities.sizeAnnounced {
-            parameters.append("SIZE=\(transaction.content.readableBytes)")
-        }
-        if transaction.eightBit, capabilities.eightBitMIME {
-            parameters.append("BODY=8BITMIME")
-        }
-        let mail = SMTPCommand.mailFrom(transaction.from, parameters: parameters)
-        let steps = [TransactionStep.mailFrom] + transaction.recipients.map { .rcptTo($0) } + [.data]
-        if capabilities.pipelining {
-            self.state = .transaction(capabilities, expected: steps, failure: nil, content: transaction.content)
-            return .send([mail] + transaction.recipients.map { .rcptTo($0) } + [.data])
-        }
-        self.state = .transaction(capabilities, expected: steps, failure: nil, content: transaction.content)
-        return .send([mail])
-    }
-
-    private mutating func transactionReplyReceived(
-        _ reply: SMTPReply,
-        capabilities: SMTPCapabilities,
-        expected: [TransactionStep],
-        failure: SMTPError?,
-        content: ByteBuffer
-    ) -> Action {
-        guard let step = expected.first else {
-            return self.failAndClose(
-                SMTPError(.protocolViolation, "a reply arrived when none was expected", reply: reply))
-        }
-        var rest = Array(expected.dropFirst())
-        let pipelined = capabilities.pipelining
-        switch step {
-        case .mailFrom, .rcptTo:
-            var failure = failure
-            if !reply.isPositiveCompletion, failure == nil {
-                let what = step == .mailFrom ? "the sender was refused" : "a recipient was refused"
-                failure = SMTPError(.rejected, what, reply: reply)
-            }
-            if pipelined {
-                self.state = .transaction(capabilities, expected: rest, failure: failure, content: content)
-                return .wait
-            }
-            if let failure {
-                // Nothing else was sent: the transaction ends here; RSET before the next one.
-                self.state = .ready(capabilities)
-                return .fail(failure, close: false)
-            }
-            self.state = .transaction(capabilities, expected: rest, failure: nil, content: content)
-            switch rest.first {
-            case .rcptTo(let address): return .send([.rcptTo(address)])
-            case .data: return .send([.data])
-            case .mailFrom, .content, nil:
-                return self.failAndClose(SMTPError(.protocolViolation, "transaction steps out of order"))
-            }
-
-        case .data:
-            if reply.code == 354 {
-                if let failure {
-                    // Pipelined and DATA accepted although MAIL or a RCPT failed: end the empty message.
-                    var terminator = ByteBuffer()
-                    terminator.writeString(".\r\n")
-                    rest = [.content]
-                    self.state = .transaction(capabilities, expected: rest, failure: failure, content: terminator)
-                    return .sendContent(terminator)
-                }
-                self.state = .transaction(capabilities, expected: [.content], failure: nil, content: content)
-                return .sendContent(content)
-            }
-            self.state = .ready(capabilities)
-            return .fail(failure ?? SMTPError(.rejected, "DATA was refused", reply: reply), close: false)
-
-        case .content:
-            self.state = .ready(capabilities)
-            if let failure {
-                return .fail(failure, close: false)
-            }
-            guard reply.isPositiveCompletion else {
-                return .fail(SMTPError(.rejected, "the message was refused", reply: reply), close: false)
-            }
-            return .succeed(.mail(reply))
-        }
-    }
-
-    /// `RSET`: clears any transaction state before the next message on a reused connection.
-    public mutating func reset() -> Action {
-        guard case .ready(let capabilities) = self.state else {
-            return .fail(SMTPError(.protocolViolation, "the connection is not ready for RSET"), close: false)
-        }
-        self.state = .resetting(capabilities)
-        return .send([.rset])
-    }
-
-    /// `QUIT`, then close.
-    public mutating func quit() -> Action {
-        switch self.state {
-        case .closed:
-            return .succeed(.quit)
-        case .ready:
-            self.state = .quitting
-            return .send([.quit])
-        case .awaitingGreeting, .ehlo, .helo, .startTLS, .tlsHandshake, .authenticating, .transaction, .resetting,
-            .quitting:
-            self.state = .closed
-            return .close
-        }
-    }
-
     // MARK: Failures
 
     /// The step's timer fired before its reply.
@@ -425,7 +304,7 @@ public struct SMTPStateMachine: Sendable {
         return false
     }
 
-    private mutating func failAndClose(_ error: SMTPError) -> Action {
+    mutating func failAndClose(_ error: SMTPError) -> Action {
         self.state = .closed
         return .fail(error, close: true)
     }
