@@ -114,7 +114,7 @@ struct EmailSendTestCommand: AsyncParsableCommand {
             throw ExitCode(78)
         }
         let code = self.type.requiresOTPCode ? String(UUID().uuidString.lowercased().prefix(6)) : nil
-        let mail = try await EmailTemplates.load().render(self.type, email: recipient.address, otpCode: code)
+        let mail = try await EmailFlow.templates(email).render(self.type, email: recipient.address, otpCode: code)
         let client = SMTPClient(configuration: EmailFlow.smtpConfiguration(email))
         do {
             let reply = try await client.send(

@@ -68,6 +68,8 @@ struct EmailConfiguration {
     var idempotencyWindowSeconds: Int
     /// Where sent request keys are kept; without it they are kept in memory (one instance).
     var redisURI: String?
+    /// Templates read from this folder instead of the bundled ones.
+    var templatesDirectory: String?
 
     /// `sharedRedisURI`: the notification service's Redis when it runs in the same process (each
     /// variable is read once).
@@ -102,6 +104,7 @@ struct EmailConfiguration {
         self.idempotencyWindowSeconds = settings.int(
             "EMAIL_IDEMPOTENCY_WINDOW", default: 86_400, range: 1...2_592_000, expected: "seconds (up to 30 days)")
         self.redisURI = sharedRedisURI ?? settings.uri("REDIS_URI", schemes: ["redis", "rediss"])
+        self.templatesDirectory = settings.string("EMAIL_TEMPLATES_DIR")
     }
 }
 

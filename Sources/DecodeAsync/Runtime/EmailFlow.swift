@@ -17,7 +17,7 @@ struct EmailFlow {
     /// - Throws: ``EmailFlowError`` when the sender is missing or invalid or the templates do not load.
     static func make(configuration: EmailConfiguration, broker: AMQPClient) async throws -> EmailFlow {
         let sender = try self.sender(configuration)
-        let templates = try await EmailTemplates.load()
+        let templates = try await self.templates(configuration)
         let smtp = SMTPClient(
             configuration: self.smtpConfiguration(configuration), logger: Logger(label: "decode-async.smtp"))
         var services: [any Service] = [smtp]
@@ -64,6 +64,14 @@ struct EmailFlow {
             },
         ]
         return EmailFlow(services: services, readiness: readiness)
+    }
+
+    /// The bundled templates, or those in `EMAIL_TEMPLATES_DIR`.
+    static func templates(_ configuration: EmailConfiguration) async throws -> EmailTemplates {
+        if let directory = configuration.templatesDirectory {
+            return try await EmailTemplates.load(directory: directory)
+        }
+        return try await EmailTemplates.load()
     }
 
     static func sender(_ configuration: EmailConfiguration) throws -> (displayName: String?, address: SMTPAddress) {
