@@ -121,10 +121,13 @@ public final class SMTPClient: Service, Sendable {
         let sent = lease.messagesSent + 1
         let keep = usable && lease.connection.isActive && sent < self.configuration.maxMessagesPerConnection
         if keep {
-            let waiter = self.state.withLockedValue {
+            let (accepted, waiter) = self.state.withLockedValue {
                 $0.returnIdle(SMTPPoolState.Idle(connection: lease.connection, messagesSent: sent, since: .now))
             }
             waiter?.resume()
+            if !accepted {
+                await lease.connection.quit()
+            }
             return
         }
         if usable, lease.connection.isActive {

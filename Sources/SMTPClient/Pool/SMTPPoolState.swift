@@ -47,14 +47,15 @@ struct SMTPPoolState {
         return expired
     }
 
-    /// A leased connection goes back; returns a waiter to wake.
-    mutating func returnIdle(_ entry: Idle) -> CheckedContinuation<Void, any Error>? {
+    /// A leased connection goes back; returns false when the pool is shut down (the caller closes
+    /// it), and a waiter to wake.
+    mutating func returnIdle(_ entry: Idle) -> (accepted: Bool, waiter: CheckedContinuation<Void, any Error>?) {
         if self.isShutDown {
-            self.idle.append(entry)
-            return nil
+            self.count -= 1
+            return (false, nil)
         }
         self.idle.append(entry)
-        return self.popWaiter()
+        return (true, self.popWaiter())
     }
 
     /// A connection was closed or failed to open; returns a waiter to wake (it may open a new one).
