@@ -75,6 +75,30 @@ struct SMTPClientIntegrationTests {
         }
     }
 
+    @Test func pipelinedTransactionsAgainstAServerThatOffersPipelining() async throws {
+        try await SMTPPeer.with("plain", pipelining: true) { peer in
+            let connection = try await SMTPConnection.connect(configuration: Self.configuration(peer))
+            #expect(connection.capabilities.pipelining)
+            for index in 0..<3 {
+                try await connection.send(try Self.message(subject: "pipelined \(index)"))
+                try await connection.reset()
+            }
+            await connection.quit()
+            let mails = try await peer.waitForMails(3)
+            #expect(mails.map(\.subject) == ["pipelined 0", "pipelined 1", "pipelined 2"])
+        }
+        try await SMTPPeer.with("reject", pipelining: true) { peer in
+            let connection = try await SMTPConnection.connect(configuration: Self.configuration(peer))
+            let error = await #expect(throws: SMTPError.self) { try await connection.send(try Self.message()) }
+            // The refused RCPT is the reason, not the DATA refusal that follows it in the pipeline.
+            #expect(error?.reply?.code == 550)
+            #expect(error?.isTransient == false)
+            // The session is still usable after the failed transaction.
+            try await connection.reset()
+            await connection.quit()
+        }
+    }
+
     @Test func startTLSAndAuthWithAVerifiedCertificate() async throws {
         try await SMTPPeer.with("secure") { peer in
             let credentials = SMTPCredentials(user: "mailer", password: "s3cret-pw")

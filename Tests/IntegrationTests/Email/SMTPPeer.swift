@@ -62,12 +62,17 @@ struct SMTPPeer {
     var certificatePath: String { self.directory.appendingPathComponent("cert.pem").path }
 
     /// Starts a peer and waits until it listens.
-    static func start(_ mode: String, port: Int? = nil, failures: Int = 1) async throws -> SMTPPeer {
+    static func start(
+        _ mode: String, port: Int? = nil, failures: Int = 1, pipelining: Bool = false
+    ) async throws -> SMTPPeer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("decode-async-smtp-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var command = "\"$1\" \"$2\" \"$3\" \"$4\" --failures \"$5\""
         if let port {
             command += " --port \(port)"
+        }
+        if pipelining {
+            command += " --pipelining"
         }
         let output = try await TestEnvironment.run([
             "/bin/sh", "-c", "\(command) >\"$4/peer.log\" 2>&1 & echo $!", "peer", Self.python, Self.script, mode,
@@ -109,9 +114,9 @@ struct SMTPPeer {
 
     /// Runs `body` with a started peer; stops it afterwards whatever happens.
     static func with<Result: Sendable>(
-        _ mode: String, failures: Int = 1, _ body: (SMTPPeer) async throws -> Result
+        _ mode: String, failures: Int = 1, pipelining: Bool = false, _ body: (SMTPPeer) async throws -> Result
     ) async throws -> Result {
-        let peer = try await SMTPPeer.start(mode, failures: failures)
+        let peer = try await SMTPPeer.start(mode, failures: failures, pipelining: pipelining)
         do {
             let result = try await body(peer)
             await peer.stop()

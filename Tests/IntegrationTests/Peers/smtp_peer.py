@@ -1,6 +1,6 @@
 """An SMTP server (aiosmtpd) for the email integration tests, on a free port of its own.
 
-  smtp_peer.py MODE STATE_DIR [--port N] [--failures N]
+  smtp_peer.py MODE STATE_DIR [--port N] [--failures N] [--pipelining]
 
 MODE:
   plain     accepts everything, no TLS, no AUTH
@@ -9,6 +9,9 @@ MODE:
   flaky     answers the first --failures DATA commands with 451 4.3.0, then accepts
   reject    answers every RCPT with 550 5.1.1
   implicit  TLS from the first byte (self-signed certificate), no AUTH
+
+--pipelining announces PIPELINING (aiosmtpd reads commands in order from its stream, so
+pipelined MAIL/RCPT/DATA are answered in order, as RFC 2920 asks).
 
 Writes STATE_DIR/port when listening and STATE_DIR/cert.pem in secure mode. Every accepted
 message becomes STATE_DIR/mail/NNNN.json, parsed with Python's email package (an independent
@@ -34,13 +37,20 @@ PASSWORD = b"s3cret-pw"
 
 
 class Handler:
-    def __init__(self, state_dir, mode, failures):
+    def __init__(self, state_dir, mode, failures, pipelining=False):
         self.mail_dir = os.path.join(state_dir, "mail")
         os.makedirs(self.mail_dir, exist_ok=True)
         self.mode = mode
+        self.pipelining = pipelining
         self.failures = failures
         self.lock = threading.Lock()
         self.count = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.mode == "reject":
@@ -116,10 +126,11 @@ def main():
     parser.add_argument("state_dir")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--failures", type=int, default=1)
+    parser.add_argument("--pipelining", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.state_dir, exist_ok=True)
     port = args.port or free_port()
-    handler = Handler(args.state_dir, args.mode, args.failures)
+    handler = Handler(args.state_dir, args.mode, args.failures, args.pipelining)
     options = {}
     if args.mode == "secure":
         options = dict(tls_context=make_certificate(args.state_dir), require_starttls=True, auth_required=True,
