@@ -176,6 +176,24 @@ struct ConfigurationTests {
         #expect(overridden.smtpSecure == false)
     }
 
+    @Test func emailWorkerSettingsHaveDefaultsAndShareRedisWithNotifications() throws {
+        let email = try #require(try self.load([:], services: [.email]).email)
+        #expect(email.maxRetries == 3)
+        #expect(email.retryBaseDelayMilliseconds == 1000)
+        #expect(email.smtpPoolSize == 5)
+        #expect(email.rateLimit == 0)
+        #expect(email.idempotencyWindowSeconds == 86_400)
+        #expect(email.redisURI == nil)
+        var environment = Self.complete
+        environment["REDIS_URI"] = "redis://cache:6380"
+        environment["EMAIL_MAX_RETRIES"] = "5"
+        let both = try self.load(environment)
+        #expect(both.email?.redisURI == "redis://cache:6380")
+        #expect(both.email?.maxRetries == 5)
+        environment["EMAIL_RATE_LIMIT"] = "-1"
+        #expect(throws: ConfigurationErrors.self) { try self.load(environment) }
+    }
+
     @Test func redisURIWinsOverTheGatewayFallback() throws {
         var environment = Self.complete
         environment["REDIS_HOST"] = "cache"

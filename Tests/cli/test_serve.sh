@@ -30,6 +30,15 @@ grep -qx 'decode-async: configuration: SMTP_PORT="70000" is invalid: expected a 
 	fail "bad SMTP_PORT: unexpected message: $(cat "$WORK/bad.err")"
 ok "malformed SMTP_PORT stops start-up with exit 78 and names the variable"
 
+# The email worker needs a sender: SMTP_FROM, or SMTP_USER.
+set +e
+(cd "$WORK" && env -i PATH="$PATH" "$BIN" serve email >"$WORK/nosender.out" 2>"$WORK/nosender.err")
+status=$?
+set -e
+[ "$status" -eq 78 ] || fail "no sender: exit status $status, expected 78"
+grep -q 'no sender: set SMTP_FROM' "$WORK/nosender.err" || fail "no sender: unexpected message: $(cat "$WORK/nosender.err")"
+ok "serve email without SMTP_FROM or SMTP_USER stops start-up with exit 78"
+
 # Secrets never reach `config` output.
 (cd "$WORK" && env -i PATH="$PATH" NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=graph-secret-1 \
 	JWT_ACCESS_TOKEN_SECRET=jwt-secret-2 MONGO_URI=mongodb://u:mongo-secret-3@127.0.0.1/decode "$BIN" config >"$WORK/config.out")
@@ -42,9 +51,12 @@ ok "config masks secrets"
 notification_port=$(free_port)
 email_port=$(free_port)
 sync_port=$(free_port)
+# Nothing listens there: the email worker runs, and its /ready says the SMTP server is down.
+smtp_port=$(free_port)
 (cd "$WORK" && exec env -i PATH="$PATH" NOTIFICATION_PORT="$notification_port" EMAIL_WORKER_PORT="$email_port" \
 	NEO4JDB_SYNC_PORT="$sync_port" NOTIFICATION_HOST=127.0.0.1 EMAIL_WORKER_HOST=127.0.0.1 NEO4JDB_SYNC_HOST=127.0.0.1 \
 	RABBITMQ_URI="${RABBITMQ_URI:-amqp://guest:guest@127.0.0.1:5672}" MONGO_URI=mongodb://127.0.0.1:27017 MONGO_DB_NAME=decode NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=x \
+	SMTP_HOST=127.0.0.1 SMTP_PORT="$smtp_port" SMTP_REQUIRE_TLS=false SMTP_FROM=noreply@decode.test \
 	DD_SERVICE=decode-test "$BIN" serve >"$WORK/serve.log" 2>&1) &
 pid=$!
 
@@ -74,6 +86,11 @@ check_service() {
 			sleep 0.1
 		done
 		[ "$code" = 200 ] || fail "$name /ready answered $code: $(cat "$WORK/ready.json")"
+	elif [ "$flow" = smtp-down ]; then
+		code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
+		[ "$code" = 503 ] || fail "$name /ready answered $code, expected 503"
+		# The flow exists; the SMTP server it verifies does not answer.
+		grep -q '"name":"smtp","status":"down"' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
 	else
 		code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
 		# No flow exists yet: /ready must say so instead of pretending.
@@ -92,7 +109,7 @@ check_service() {
 	ok "$name on $port: /health 200, /ready ($flow flow), /metrics"
 }
 check_service notification "$notification_port" built
-check_service email-worker "$email_port" pending
+check_service email-worker "$email_port" smtp-down
 check_service neo4jdb-sync "$sync_port" pending
 
 # The notification service: every dependency checked, Socket.IO handshake, REST envelope, NestJS 404.

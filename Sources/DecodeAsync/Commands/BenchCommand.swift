@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (figures only; see scripts/bench for the side-by-side run).",
-        subcommands: [AMQP.self, Mongo.self, SocketIOBench.self, NotificationsBench.self]
+        subcommands: [AMQP.self, Mongo.self, SocketIOBench.self, NotificationsBench.self, Email.self]
     )
 
     struct AMQP: AsyncParsableCommand {

@@ -25,6 +25,14 @@ struct ServeCommand: AsyncParsableCommand {
             }
             throw ExitCode(78)
         }
+        if let email = configuration.email {
+            do {
+                _ = try EmailFlow.sender(email)
+            } catch {
+                printError("decode-async: configuration: \(error)")
+                throw ExitCode(78)
+            }
+        }
         try await Runtime(configuration: configuration, services: selected).run()
     }
 }

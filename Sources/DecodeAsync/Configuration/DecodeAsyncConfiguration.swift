@@ -34,11 +34,13 @@ struct DecodeAsyncConfiguration {
         let shared = SharedConfiguration(&settings)
         let readsMongo = services.contains(.notifications) || services.contains(.sync)
         let mongo = readsMongo ? MongoConfiguration.read(&settings, required: services.contains(.notifications)) : nil
+        let notifications = services.contains(.notifications) ? NotificationConfiguration(&settings) : nil
         return DecodeAsyncConfiguration(
             shared: shared,
             mongo: mongo,
-            notifications: services.contains(.notifications) ? NotificationConfiguration(&settings) : nil,
-            email: services.contains(.email) ? EmailConfiguration(&settings) : nil,
+            notifications: notifications,
+            email: services.contains(.email)
+                ? EmailConfiguration(&settings, sharedRedisURI: notifications?.redisURI) : nil,
             sync: services.contains(.sync) ? SyncConfiguration(&settings) : nil
         )
     }

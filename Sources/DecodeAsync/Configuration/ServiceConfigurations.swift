@@ -81,8 +81,25 @@ struct EmailConfiguration {
     var smtpSecure: Bool
     var smtpRequireTLS: Bool
     var smtpTLSVerify: Bool
+    var smtpClientName: String
+    var smtpTimeoutSeconds: Int
+    var smtpPoolSize: Int
+    var smtpMaxMessagesPerConnection: Int
+    var smtpIdleTimeoutSeconds: Int
+    var maxRetries: Int
+    var retryBaseDelayMilliseconds: Int
+    var concurrency: Int
+    /// Messages per second; 0: no limit.
+    var rateLimit: Int
+    var idempotencyWindowSeconds: Int
+    /// Where sent request keys are kept; without it they are kept in memory (one instance).
+    var redisURI: String?
+    /// Templates read from this folder instead of the bundled ones.
+    var templatesDirectory: String?
 
-    init(_ settings: inout SettingsReader) {
+    /// `sharedRedisURI`: the notification service's Redis when it runs in the same process (each
+    /// variable is read once).
+    init(_ settings: inout SettingsReader, sharedRedisURI: String? = nil) {
         self.http = HTTPBinding(
             host: settings.string("EMAIL_WORKER_HOST", default: "0.0.0.0") ?? "0.0.0.0",
             port: settings.port("EMAIL_WORKER_PORT", default: 4003)
@@ -95,6 +112,25 @@ struct EmailConfiguration {
         self.smtpSecure = settings.bool("SMTP_SECURE", default: self.smtpPort == 465)
         self.smtpRequireTLS = settings.bool("SMTP_REQUIRE_TLS", default: true)
         self.smtpTLSVerify = settings.bool("SMTP_TLS_VERIFY", default: true)
+        self.smtpClientName = settings.string("SMTP_CLIENT_NAME", default: "localhost") ?? "localhost"
+        self.smtpTimeoutSeconds = settings.int(
+            "SMTP_TIMEOUT", default: 30, range: 1...600, expected: "seconds from 1 to 600")
+        self.smtpPoolSize = settings.int("SMTP_POOL_SIZE", default: 5, range: 1...100, expected: "1 to 100 connections")
+        self.smtpMaxMessagesPerConnection = settings.int(
+            "SMTP_MAX_MESSAGES", default: 100, range: 1...100_000, expected: "1 to 100000 messages")
+        self.smtpIdleTimeoutSeconds = settings.int(
+            "SMTP_IDLE_TIMEOUT", default: 30, range: 1...3600, expected: "seconds from 1 to 3600")
+        self.maxRetries = settings.int("EMAIL_MAX_RETRIES", default: 3, range: 0...20, expected: "0 to 20 retries")
+        self.retryBaseDelayMilliseconds = settings.int(
+            "EMAIL_RETRY_BASE_DELAY_MS", default: 1000, range: 10...3_600_000, expected: "milliseconds")
+        self.concurrency = settings.int(
+            "EMAIL_CONCURRENCY", default: 5, range: 1...100, expected: "1 to 100 messages at once")
+        self.rateLimit = settings.int(
+            "EMAIL_RATE_LIMIT", default: 0, range: 0...10_000, expected: "messages per second (0: no limit)")
+        self.idempotencyWindowSeconds = settings.int(
+            "EMAIL_IDEMPOTENCY_WINDOW", default: 86_400, range: 1...2_592_000, expected: "seconds (up to 30 days)")
+        self.redisURI = sharedRedisURI ?? settings.uri("REDIS_URI", schemes: ["redis", "rediss"])
+        self.templatesDirectory = settings.string("EMAIL_TEMPLATES_DIR")
     }
 }
 

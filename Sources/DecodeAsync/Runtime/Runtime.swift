@@ -54,12 +54,19 @@ struct Runtime {
         }
 
         var groupServices: [any Service] = [dogStatsD, broker]
+        var flowChecks: [ServiceName: [ReadinessCheck]] = [:]
+        if self.services.contains(.email), let email = self.configuration.email {
+            let flow = try await EmailFlow.make(configuration: email, broker: broker)
+            groupServices += flow.services
+            flowChecks[.email] = flow.readiness
+        }
         for name in ServiceName.allCases where self.services.contains(name) {
             guard let binding = self.binding(of: name) else { continue }
             var checks: [ReadinessCheck] = [brokerCheck]
             if let mongoCheck, name != .email {
                 checks.append(mongoCheck)
             }
+            checks += flowChecks[name] ?? []
             if let pending = name.pendingFlow {
                 logger.warning(
                     "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"

@@ -63,7 +63,7 @@ extension ServiceName {
     var pendingFlow: (issue: Int, what: String)? {
         switch self {
         case .notifications: nil
-        case .email: (7, "email processing flow")
+        case .email: nil
         case .sync: (8, "MongoDB to Neo4j sync flow")
         }
     }

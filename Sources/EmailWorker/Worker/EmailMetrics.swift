@@ -1,0 +1,45 @@
+import CoreMetrics
+import Metrics
+
+/// The email worker's metrics of COMPAT.md section 6 (`queue.message.*` come from the consumer).
+/// Recorded through `factory` (the bootstrapped system by default; tests pass their own).
+struct EmailMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    func templateUsed(_ type: EmailType) {
+        Counter(
+            label: "email.template.used", dimensions: [("email_type", type.rawValue), ("template", type.rawValue)],
+            factory: self.factory
+        )
+        .increment()
+    }
+
+    func recordSuccess(type: String, since start: ContinuousClock.Instant, sent: Bool) {
+        Timer(
+            label: "email.processing.duration", dimensions: [("email_type", type), ("status", "success")],
+            factory: self.factory
+        )
+        .recordNanoseconds(Self.nanoseconds(since: start))
+        if sent {
+            Counter(
+                label: "email.sent", dimensions: [("email_type", type), ("status", "success")], factory: self.factory
+            )
+            .increment()
+        }
+    }
+
+    func recordFailure(type: String, since start: ContinuousClock.Instant) {
+        Timer(
+            label: "email.processing.duration", dimensions: [("email_type", type), ("status", "failed")],
+            factory: self.factory
+        )
+        .recordNanoseconds(Self.nanoseconds(since: start))
+        Counter(label: "email.failed", dimensions: [("email_type", type), ("status", "failed")], factory: self.factory)
+            .increment()
+    }
+
+    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,73 @@
+/// Every failure of the SMTP client: what went wrong, the server's reply when there was one, and
+/// whether a later attempt may succeed. Its description never contains credentials or message bodies.
+public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The TCP connection could not be opened.
+        case connectionFailed
+        /// The server closed the connection (or it broke) before the exchange finished.
+        case connectionClosed
+        /// The server did not answer a step within its timeout.
+        case timeout
+        /// TLS is required but the server does not offer STARTTLS.
+        case tlsRequired
+        /// The TLS handshake failed (certificate, host name, protocol).
+        case tlsFailed
+        /// AUTH was refused, or no mechanism both sides know is offered.
+        case authenticationFailed
+        /// The server answered a command with a 4xx or 5xx reply.
+        case rejected
+        /// The server broke the protocol (malformed or unexpected reply).
+        case protocolViolation
+        /// The message cannot be sent as it is: a header or address with CR, LF or NUL, no recipient.
+        case invalidMessage
+        /// The message is larger than the server's `SIZE` limit.
+        case messageTooLarge
+        /// The client was shut down.
+        case shutdown
+    }
+
+    public var code: Code
+    /// A log-safe explanation.
+    public var message: String
+    /// The server's reply that ended the exchange, if any.
+    public var reply: SMTPReply?
+    /// The error of the layer below (NIO, TLS), if any.
+    public var underlying: (any Error)?
+
+    public init(_ code: Code, _ message: String, reply: SMTPReply? = nil, underlying: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.reply = reply
+        self.underlying = underlying
+    }
+
+    /// Whether trying again later may succeed: 4xx replies, broken or timed-out connections, TLS
+    /// handshakes that failed on the way; not 5xx replies, invalid messages or missing STARTTLS.
+    public var isTransient: Bool {
+        if let reply = self.reply {
+            return !reply.isPermanentFailure
+        }
+        switch self.code {
+        case .connectionFailed, .connectionClosed, .timeout, .tlsFailed, .protocolViolation, .shutdown:
+            return true
+        case .tlsRequired, .authenticationFailed, .rejected, .invalidMessage, .messageTooLarge:
+            return false
+        }
+    }
+
+    public var description: String {
+        var text = "SMTP \(self.code.rawValue): \(self.message)"
+        if let reply = self.reply {
+            text += " (server: \(reply))"
+        }
+        if let underlying = self.underlying {
+            text += " [\(underlying)]"
+        }
+        return text
+    }
+
+    /// Same code, message and reply (the underlying error is not compared).
+    public static func == (lhs: SMTPError, rhs: SMTPError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.reply == rhs.reply
+    }
+}
