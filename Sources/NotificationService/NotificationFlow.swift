@@ -82,10 +82,12 @@ public final class NotificationFlow: Service, Sendable {
                 if stored.created {
                     Self.created(type, "success")
                 }
+                var online = true
                 if !stored.notification.delivered {
-                    await delivery.push(stored.notification)
+                    online = await delivery.push(stored.notification)
                 }
-                if stored.created {
+                // Nobody would receive the new count of a user with no socket anywhere.
+                if stored.created, online {
                     await delivery.unreadCountChanged(userID: request.userID)
                 }
             })
