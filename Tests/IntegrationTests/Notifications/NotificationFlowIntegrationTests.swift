@@ -2,6 +2,7 @@ import AMQPClient
 import AMQPProtocol
 import Foundation
 import Messaging
+import MetricsTestKit
 import MongoStore
 import NIOCore
 import NotificationService
@@ -153,6 +154,47 @@ struct NotificationFlowIntegrationTests {
                 #expect(error["error"]?["message"]?.stringValue == "Failed to mark notification as read")
                 #expect(refused["connected_at_end"] == .bool(true))
                 #expect(try await harness.store.find(id: theirs.notification.id)?.read == false)
+            }
+        }
+    }
+
+    @Test func metricsUseTheOriginalNamesAndBoundedTags() async throws {
+        let metrics = TestMetricsBackend.metrics
+        @Sendable func total(_ label: String, _ tags: [(String, String)]) -> Int64 {
+            metrics.counters(label: label)
+                .filter { counter in tags.allSatisfy { tag in counter.dimensions.contains { $0 == tag } } }
+                .reduce(0) { $0 + $1.totalValue }
+        }
+        try await BrokerLock.shared {
+            try await NotificationHarness.run { harness in
+                let type = "metrics_\(UUID().uuidString.prefix(8))"
+                let userID = NotificationHarness.newUserID()
+                async let report = Self.peer(harness, userID: userID, scenario: "collect:1", stay: "0.5")
+                try await eventually("the user is connected") { !harness.server.localSockets(ofUser: userID).isEmpty }
+                let payload = NotificationPayload(userID: userID, type: type, title: "t", message: "m")
+                try await harness.publisher.emit(pattern: "create_notification", data: payload, queue: harness.queue)
+                let bad = NotificationPayload(userID: userID, type: type, title: " ", message: "m")
+                try await harness.publisher.emit(pattern: "create_notification", data: bad, queue: harness.queue)
+                _ = try await report
+                try await eventually("delivery is counted") {
+                    total("notification.delivered", [("notification_type", type)]) == 1
+                }
+                try await eventually("the invalid one is counted") {
+                    total("notification.created", [("notification_type", type), ("status", "failed")]) == 1
+                }
+                #expect(total("notification.created", [("notification_type", type), ("status", "success")]) == 1)
+                #expect(
+                    total(
+                        "websocket.message.sent",
+                        [("event_type", "notification_received"), ("notification_type", type)]) == 1)
+                #expect(total("queue.message.consumed", [("queue_name", harness.queue), ("message_type", type)]) == 2)
+                // user_id is never a tag (COMPAT.md 6: unbounded).
+                for label in [
+                    "websocket.connection", "websocket.disconnection", "websocket.message.sent",
+                    "websocket.message.failed", "notification.created", "notification.delivered",
+                ] {
+                    #expect(metrics.counters(label: label).allSatisfy { !$0.dimensions.contains { $0.0 == "user_id" } })
+                }
             }
         }
     }
