@@ -54,6 +54,10 @@ public struct NotificationRoutes: Sendable {
                     allowCredentials: true
                 )
             )
+        // Browsers preflight PATCH and Authorization; the CORS middleware answers these.
+        for path in ["", "health", "unread/count", "read-all", ":id/read"] {
+            group.on(RouterPath(path), method: .options) { _, _ in Response(status: .noContent) }
+        }
         group.get("health") { _, _ in
             Self.envelope(
                 .ok, "Notification service is healthy",

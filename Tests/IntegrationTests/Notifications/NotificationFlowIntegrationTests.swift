@@ -304,6 +304,16 @@ struct NotificationFlowIntegrationTests {
                 #expect(afterAll["data"]?["count"] == .number(0))
                 #expect(try await harness.store.find(id: bobs.notification.id)?.read == false)
 
+                // A browser's preflight for PATCH with Authorization, and the CORS headers of the answer.
+                let (preflight, _, preflightHeaders) = try await harness.exchange(
+                    "OPTIONS", "/notifications/\(aliceID)/read", token: nil,
+                    headers: ["Origin": "https://app.decode.example", "Access-Control-Request-Method": "PATCH"])
+                #expect(preflight == 204)
+                let methods = preflightHeaders["Access-Control-Allow-Methods"] as? String ?? ""
+                #expect(methods.contains("PATCH"))
+                #expect(preflightHeaders["Access-Control-Allow-Origin"] as? String == "https://app.decode.example")
+                #expect(preflightHeaders["Access-Control-Allow-Credentials"] as? String == "true")
+
                 let (health, healthBody) = try await harness.request("GET", "/notifications/health", token: nil)
                 #expect(health == 200)
                 #expect(healthBody["data"]?["service"]?.stringValue == "notification")

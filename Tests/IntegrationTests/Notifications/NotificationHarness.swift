@@ -111,14 +111,26 @@ struct NotificationHarness: Sendable {
     static func newUserID() -> String { BSONObjectID.generate().hex }
 
     /// An HTTP request to the service; returns the status and the JSON body.
-    func request(_ method: String, _ path: String, token: String?) async throws -> (Int, JSONValue) {
+    func request(
+        _ method: String, _ path: String, token: String?, headers: [String: String] = [:]
+    ) async throws -> (Int, JSONValue) {
+        let (status, body, _) = try await self.exchange(method, path, token: token, headers: headers)
+        return (status, body)
+    }
+
+    /// An HTTP request to the service; returns the status, the JSON body and the response headers.
+    func exchange(
+        _ method: String, _ path: String, token: String?, headers: [String: String] = [:]
+    ) async throws -> (Int, JSONValue, [AnyHashable: Any]) {
         var request = URLRequest(url: try #require(URL(string: self.url + path)))
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let http = response as? HTTPURLResponse
+        let status = http?.statusCode ?? 0
         let body = (try? JSONValue.parse(Substring(String(decoding: data, as: UTF8.self)))) ?? .null
-        return (status, body)
+        return (status, body, http?.allHeaderFields ?? [:])
     }
 }
 
