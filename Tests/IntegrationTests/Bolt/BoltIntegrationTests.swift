@@ -1,0 +1,158 @@
+import BoltClient
+import Foundation
+import Testing
+
+/// BoltClient against the local graph server (ArcadeDB's Bolt listener), read back with the Python driver.
+@Suite("BoltClient against the local graph server")
+struct BoltIntegrationTests {
+    private func label() -> String {
+        "BoltTest" + UUID().uuidString.prefix(8).filter(\.isLetter).uppercased()
+    }
+
+    @Test(arguments: [true, false])
+    func negotiatesLogsInAndDecodesEveryType(allowBolt5: Bool) async throws {
+        var configuration = try Neo4jPeer.configuration()
+        configuration.allowBolt5 = allowBolt5
+        let connection = try await BoltConnection.connect(to: configuration.address, configuration: configuration)
+        if !allowBolt5 { #expect(connection.version == BoltVersion(4, 4)) }
+        let record = try #require(
+            try await connection.run(
+                """
+                RETURN 1 AS i, 2.5 AS f, 'x' AS s, null AS n, true AS b, [1, 'a'] AS l, {k: 'v'} AS m,
+                date('2024-01-02') AS d, duration('P1D') AS du, point({x: 1.0, y: 2.0}) AS p, $echo AS echo
+                """,
+                parameters: ["echo": ["nested": [1, 2.0, "three", nil]]]
+            ).first())
+        #expect(try record.get("i", as: Int.self) == 1)
+        #expect(record["f"] == .float(2.5))
+        #expect(record["s"] == "x")
+        #expect(record["n"] == .null)
+        #expect(record["b"] == true)
+        #expect(record["l"] == [1, "a"])
+        #expect(record["m"] == ["k": "v"])
+        #expect(record["d"] == .date(BoltDate(daysSinceEpoch: 19_724)))
+        #expect(record["du"] == .duration(BoltDuration(months: 0, days: 1, seconds: 0, nanoseconds: 0)))
+        #expect(record["p"] == .point(BoltPoint(srid: 7203, x: 1, y: 2)))
+        #expect(record["echo"] == ["nested": [1, 2.0, "three", nil]])
+        await connection.close()
+    }
+
+    @Test func writesThePythonDriverReadsLiterally() async throws {
+        let client = BoltClient(configuration: try Neo4jPeer.configuration())
+        let label = self.label()
+        let tricky = #"a'b"c\d` }) MATCH (n) DETACH DELETE n //"#
+        _ = try await client.query(
+            "CREATE (u:\(label) {name: $name, score: $score, count: $count})",
+            parameters: ["name": .string(tricky), "score": 0.0, "count": 3])
+        let records = try await Neo4jPeer.query("MATCH (u:\(label)) RETURN u")
+        #expect(records.count == 1)
+        let node = try #require(records.first?["u"] as? [String: Any])
+        let properties = try #require(node["properties"] as? [String: Any])
+        #expect(properties["name"] as? String == tricky)
+        #expect((properties["score"] as? [String: Any])?["float"] as? Double == 0.0)
+        #expect(properties["count"] as? Int == 3)
+        _ = try await client.query("MATCH (u:\(label)) DELETE u")
+        await client.shutdown()
+    }
+
+    @Test func aFailureCarriesTheNeo4jCodeAndTheConnectionStaysUsable() async throws {
+        let configuration = try Neo4jPeer.configuration()
+        let connection = try await BoltConnection.connect(to: configuration.address, configuration: configuration)
+        await #expect {
+            _ = try await connection.run("THIS IS NOT CYPHER")
+        } throws: { error in
+            guard let bolt = error as? BoltError else { return false }
+            return bolt.kind == .server && bolt.code?.hasPrefix("Neo.") == true
+        }
+        let again = try await connection.run("RETURN 42 AS answer").collect()
+        #expect(again.first?["answer"] == 42)
+        await connection.close()
+    }
+
+    @Test func streamsLargeResultsInPulls() async throws {
+        let configuration = try Neo4jPeer.configuration()
+        let connection = try await BoltConnection.connect(to: configuration.address, configuration: configuration)
+        let result = try await connection.run("UNWIND range(1, 2500) AS i RETURN i", fetchSize: 100)
+        var sum: Int64 = 0
+        var count = 0
+        for try await record in result {
+            sum += try record.get("i", as: Int64.self)
+            count += 1
+        }
+        #expect(count == 2500)
+        #expect(sum == 2500 * 2501 / 2)
+        // An abandoned stream is discarded before the next statement.
+        _ = try await connection.run("UNWIND range(1, 500) AS i RETURN i", fetchSize: 10)
+        #expect(try await connection.run("RETURN 'next' AS s").first()?["s"] == "next")
+        await connection.close()
+    }
+
+    @Test func transactionsCommitOrRollBack() async throws {
+        let client = BoltClient(configuration: try Neo4jPeer.configuration())
+        let label = self.label()
+        try await client.withTransaction { tx in
+            _ = try await tx.run("CREATE (:\(label) {k: 'kept'})")
+        }
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await client.withTransaction { tx in
+                _ = try await tx.run("CREATE (:\(label) {k: 'dropped'})")
+                throw Abort()
+            }
+        }
+        let records = try await Neo4jPeer.query("MATCH (n:\(label)) RETURN n.k AS k")
+        #expect(records.map { $0["k"] as? String } == ["kept"])
+        _ = try await client.query("MATCH (n:\(label)) DELETE n")
+        await client.shutdown()
+    }
+
+    @Test func constraintViolationsAreClientErrorsNotRetried() async throws {
+        let client = BoltClient(configuration: try Neo4jPeer.configuration())
+        let label = self.label()
+        _ = try await client.query("CREATE CONSTRAINT IF NOT EXISTS FOR (n:\(label)) REQUIRE n.key IS UNIQUE")
+        _ = try await client.query("CREATE (:\(label) {key: 'one'})")
+        await #expect {
+            try await client.withTransaction { tx in _ = try await tx.run("CREATE (:\(label) {key: 'one'})") }
+        } throws: { error in
+            (error as? BoltError)?.code == "Neo.ClientError.Schema.ConstraintValidationFailed"
+        }
+        let records = try await Neo4jPeer.query("MATCH (n:\(label)) RETURN count(n) AS c")
+        #expect(records.first?["c"] as? Int == 1)
+        _ = try await client.query("MATCH (n:\(label)) DELETE n")
+        await client.shutdown()
+    }
+
+    @Test func aWrongPasswordIsAnAuthenticationFailure() async throws {
+        let configuration = try BoltConfiguration(uri: Neo4jPeer.uri, username: Neo4jPeer.user, password: "wrong")
+        await #expect {
+            _ = try await BoltConnection.connect(to: configuration.address, configuration: configuration)
+        } throws: { error in
+            (error as? BoltError)?.kind == .authenticationFailed
+        }
+    }
+
+    @Test func routingSchemeFetchesATableAndWrites() async throws {
+        let uri = Neo4jPeer.uri.replacingOccurrences(of: "bolt://", with: "neo4j://")
+        let client = BoltClient(configuration: try Neo4jPeer.configuration(uri: uri))
+        let records = try await client.query("RETURN 'routed' AS r")
+        #expect(records.first?["r"] == "routed")
+        await client.shutdown()
+    }
+
+    @Test func thePoolBoundsConnectionsUnderConcurrency() async throws {
+        var configuration = try Neo4jPeer.configuration()
+        configuration.maximumConnectionsPerServer = 3
+        let client = BoltClient(configuration: configuration)
+        try await withThrowingTaskGroup(of: Int64.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    try await client.query("RETURN $i AS i", parameters: ["i": .int(Int64(i))]).first?["i"].intValue ?? -1
+                }
+            }
+            var seen: Set<Int64> = []
+            for try await value in group { seen.insert(value) }
+            #expect(seen == Set(0..<20))
+        }
+        await client.shutdown()
+    }
+}
