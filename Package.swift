@@ -129,10 +129,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GraphSync",
+            dependencies: [
+                "BoltClient",
+                "Messaging",
+                "MongoStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "DecodeAsync",
             dependencies: [
                 "AMQPClient",
+                "BoltClient",
+                "GraphSync",
                 "MongoStore",
                 "AMQPProtocol",
                 "Messaging",
@@ -204,6 +217,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GraphSyncTests",
+            dependencies: ["GraphSync", "BoltClient", "Messaging"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SocketIOTests",
             dependencies: ["SocketIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
@@ -218,6 +236,7 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "BoltClient",
+                "GraphSync",
                 "RedisClient",
                 "SocketIO",
                 "Messaging",

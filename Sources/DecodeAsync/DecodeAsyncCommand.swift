@@ -8,6 +8,7 @@ struct DecodeAsyncCommand: AsyncParsableCommand {
         abstract: "Notification delivery, email processing and MongoDB to Neo4j sync for the Decode Network.",
         subcommands: [
             ServeCommand.self, ConfigCommand.self, EmitCommand.self, DeadLetterCommand.self, BenchCommand.self,
+            SyncCommand.self,
         ]
     )
 }

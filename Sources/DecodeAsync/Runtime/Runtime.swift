@@ -60,6 +60,10 @@ struct Runtime {
             if let mongoCheck, name != .email {
                 checks.append(mongoCheck)
             }
+            if name == .sync, let flow = try self.makeSyncFlow(broker: broker) {
+                groupServices.append(flow.worker)
+                checks += flow.checks
+            }
             if let pending = name.pendingFlow {
                 logger.warning(
                     "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"

@@ -46,7 +46,7 @@ extension ServiceName {
         switch self {
         case .notifications: (6, "notification delivery flow")
         case .email: (7, "email processing flow")
-        case .sync: (8, "MongoDB to Neo4j sync flow")
+        case .sync: nil
         }
     }
 }
