@@ -10,7 +10,7 @@ import Metrics
 public struct UserSyncService: Sendable {
     public static let queue = "neo4j_sync_queue"
 
-    let writer: UserGraphWriter
+    public let writer: UserGraphWriter
     let batcher: SyncBatcher
     let logger: Logger
 

@@ -233,3 +233,42 @@ struct GraphSyncIntegrationTests {
         }
     }
 }
+
+extension GraphSyncIntegrationTests {
+    /// Two instances (separate pools, separate batchers) creating the same user at once: the
+    /// uniqueness constraint and MERGE leave one node; a losing transaction is a retryable error.
+    @Test func twoInstancesRacingOnOneUserLeaveOneNode() async throws {
+        let id = Self.newUserID()
+        let clients = try [BoltClient(configuration: Neo4jPeer.configuration()), BoltClient(configuration: Neo4jPeer.configuration())]
+        let services = clients.map { client in
+            UserSyncService(writer: UserGraphWriter(client: client, logger: Logger(label: "test.race")), batchSize: 1, logger: Logger(label: "test.race"))
+        }
+        try await services[0].writer.ensureSchema()
+        let document = UserDocument(id: .string(id), username: .string("racer"))
+        let outcomes = try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
+            for n in 0..<10 {
+                group.addTask {
+                    // What the consumer does with a transient failure: try again.
+                    for _ in 0..<20 {
+                        do {
+                            return try await services[n % 2].handle(document, operation: .create)
+                        } catch let error as MessageHandlingError where error.disposition == .transient {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                    throw MessageHandlingError.permanent("still failing after 20 attempts")
+                }
+            }
+            var outcomes: [UserSyncOutcome] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        #expect(outcomes.filter { $0 == .created }.count == 1)
+        #expect(outcomes.filter { $0 == .alreadyExists }.count == 9)
+        #expect(try await Self.nodes(id).count == 1)
+        let states = try await Neo4jPeer.query("MATCH (s:UserSyncState {user_id: $id}) RETURN count(s) AS c", parameters: ["id": id])
+        #expect(states.first?["c"] as? Int == 1)
+        for client in clients { await client.shutdown() }
+        try await Self.cleanUp([id])
+    }
+}
