@@ -34,7 +34,9 @@ public struct BoltError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Builds the error of a FAILURE: Bolt 5.7+ sends `neo4j_code`, older versions `code`.
     static func failure(_ metadata: [String: BoltValue]) -> BoltError {
-        let code = metadata["neo4j_code"]?.stringValue ?? metadata["code"]?.stringValue ?? "Neo.DatabaseError.General.UnknownError"
+        let code =
+            metadata["neo4j_code"]?.stringValue ?? metadata["code"]?.stringValue
+            ?? "Neo.DatabaseError.General.UnknownError"
         let message = metadata["message"]?.stringValue ?? ""
         let kind: Kind = code.hasPrefix("Neo.ClientError.Security.") ? .authenticationFailed : .server
         return BoltError(kind, code: code, message)

@@ -25,16 +25,14 @@ public struct UserSyncService: Sendable {
 
     /// The consumer's handlers for both patterns.
     public var handlers: [MessageHandler] {
-        [
-            MessageHandler(pattern: "create_user_request", payload: UserDocument.self, messageType: { _ in "create_user" }) {
-                document, _ in
-                try await self.handle(document, operation: .create)
-            },
-            MessageHandler(pattern: "update_user_request", payload: UserDocument.self, messageType: { _ in "update_user" }) {
-                document, _ in
-                try await self.handle(document, operation: .update)
-            },
-        ]
+        [UserSyncOperation.create, .update].map { operation in
+            MessageHandler(
+                pattern: "\(operation.rawValue)_user_request",
+                payload: UserDocument.self,
+                messageType: { _ in "\(operation.rawValue)_user" },
+                body: { document, _ in try await self.handle(document, operation: operation) }
+            )
+        }
     }
 
     /// Applies one message; returns the outcome once it is committed.
@@ -80,7 +78,8 @@ public struct UserSyncService: Sendable {
 
 /// The `sync.*` metrics of COMPAT.md 6 (no `user_id` tag).
 enum UserSyncMetrics {
-    static func succeeded(operation: UserSyncOperation, outcome: UserSyncOutcome, since start: ContinuousClock.Instant) {
+    static func succeeded(operation: UserSyncOperation, outcome: UserSyncOutcome, since start: ContinuousClock.Instant)
+    {
         // An update that had to create the node counts under the create names, as in the original.
         let counted: UserSyncOperation = outcome == .created ? .create : operation
         let status: String

@@ -17,8 +17,13 @@ import Testing
             #expect(configuration.routing == routing)
             #expect(configuration.security == security)
         }
-        #expect(try BoltConfiguration(uri: "bolt://db:7688", username: "u", password: "p").address == BoltAddress(host: "db", port: 7688))
-        #expect(try BoltConfiguration(uri: "neo4j://db?region=eu", username: "u", password: "p").routingContext == ["region": "eu"])
+        #expect(
+            try BoltConfiguration(uri: "bolt://db:7688", username: "u", password: "p").address
+                == BoltAddress(host: "db", port: 7688))
+        #expect(
+            try BoltConfiguration(uri: "neo4j://db?region=eu", username: "u", password: "p").routingContext == [
+                "region": "eu"
+            ])
         #expect(throws: BoltError.self) { try BoltConfiguration(uri: "http://db", username: "u", password: "p") }
         #expect(throws: BoltError.self) { try BoltConfiguration(uri: "bolt://db?x=1", username: "u", password: "p") }
     }
@@ -29,9 +34,12 @@ import Testing
         #expect(BoltError(.server, code: "Neo.ClientError.Cluster.NotALeader", "").isRetryable)
         #expect(BoltError(.server, code: "Neo.ClientError.Cluster.NotALeader", "").needsRoutingRefresh)
         #expect(!BoltError(.server, code: "Neo.ClientError.Schema.ConstraintValidationFailed", "").isRetryable)
-        #expect(BoltError(.server, code: "Neo.ClientError.Schema.ConstraintValidationFailed", "").classification == "ClientError")
+        #expect(
+            BoltError(.server, code: "Neo.ClientError.Schema.ConstraintValidationFailed", "").classification
+                == "ClientError")
         #expect(BoltError(.connectionClosed, "").isRetryable)
-        #expect(BoltError.failure(["neo4j_code": "Neo.ClientError.Security.Unauthorized"]).kind == .authenticationFailed)
+        #expect(
+            BoltError.failure(["neo4j_code": "Neo.ClientError.Security.Unauthorized"]).kind == .authenticationFailed)
     }
 
     @Test func routingTableSendsWritesToWritersAndExpires() throws {

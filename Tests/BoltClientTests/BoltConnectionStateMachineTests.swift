@@ -51,7 +51,10 @@ import Testing
         _ = machine.versionReceived(BoltVersion(4, 4))
         _ = machine.requestSent(.hello)
         let action = machine.failureReceived(["code": "Neo.ClientError.Security.Unauthorized", "message": "no"])
-        #expect(action == .closeConnection(BoltError(.authenticationFailed, code: "Neo.ClientError.Security.Unauthorized", "no")))
+        #expect(
+            action
+                == .closeConnection(
+                    BoltError(.authenticationFailed, code: "Neo.ClientError.Security.Unauthorized", "no")))
         #expect(machine.state == .defunct)
     }
 
@@ -94,7 +97,8 @@ import Testing
         let failure: [String: BoltValue] = ["code": "Neo.ClientError.Statement.SyntaxError", "message": "oops"]
         #expect(
             machine.failureReceived(failure)
-                == .failRequest(BoltError(.server, code: "Neo.ClientError.Statement.SyntaxError", "oops"), sendReset: false))
+                == .failRequest(
+                    BoltError(.server, code: "Neo.ClientError.Statement.SyntaxError", "oops"), sendReset: false))
         guard case .failRequest(let ignored, sendReset: true) = machine.ignoredReceived() else {
             Issue.record("the last IGNORED should ask for a RESET")
             return
@@ -110,7 +114,8 @@ import Testing
     @Test func failureWithNothingPendingResetsAtOnce() {
         var machine = self.ready()
         _ = machine.requestSent(.begin)
-        guard case .failRequest(_, sendReset: true) = machine.failureReceived(["code": "Neo.TransientError.General.X"]) else {
+        guard case .failRequest(_, sendReset: true) = machine.failureReceived(["code": "Neo.TransientError.General.X"])
+        else {
             Issue.record("expected a RESET")
             return
         }

@@ -93,7 +93,9 @@ import Testing
         let encoded = self.bytes(.node(node), elementIDs: false)
         #expect(Array(encoded.prefix(2)) == [0xB3, 0x4E])
         var buffer = ByteBuffer(bytes: encoded)
-        #expect(try PackStreamDecoder.decode(&buffer) == .node(BoltNode(id: 7, labels: ["User"], properties: [:], elementID: "7")))
+        #expect(
+            try PackStreamDecoder.decode(&buffer)
+                == .node(BoltNode(id: 7, labels: ["User"], properties: [:], elementID: "7")))
     }
 
     @Test func mapKeysAreWrittenSorted() {

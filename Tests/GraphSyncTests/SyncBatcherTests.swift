@@ -48,7 +48,7 @@ import Testing
 
     @Test func aBatchHoldsOneRowPerUser() async throws {
         let recorder = Recorder()
-        let batcher = SyncBatcher(maximumSize: 4, maximumWait: .seconds(5)) { try recorder.write($0) }
+        let batcher = SyncBatcher(maximumSize: 4, maximumWait: .seconds(1)) { try recorder.write($0) }
         try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
             for id in ["a", "a", "b", "c"] {
                 group.addTask { try await batcher.submit(self.row(id)) }
@@ -63,7 +63,7 @@ import Testing
 
     @Test func aFailingBatchFallsBackToOneWritePerRow() async throws {
         let recorder = Recorder(poisoned: "bad")
-        let batcher = SyncBatcher(maximumSize: 3, maximumWait: .seconds(5)) { try recorder.write($0) }
+        let batcher = SyncBatcher(maximumSize: 3, maximumWait: .seconds(1)) { try recorder.write($0) }
         let results = await withTaskGroup(of: (String, Bool).self) { group in
             for id in ["good1", "bad", "good2"] {
                 group.addTask { (id, (try? await batcher.submit(self.row(id))) != nil) }
@@ -78,9 +78,11 @@ import Testing
     }
 
     @Test func classifiesNeo4jErrorsForTheConsumer() {
-        let transient = UserSyncService.classify(BoltError(.server, code: "Neo.TransientError.Transaction.DeadlockDetected", "x"))
+        let transient = UserSyncService.classify(
+            BoltError(.server, code: "Neo.TransientError.Transaction.DeadlockDetected", "x"))
         #expect(transient.disposition == .transient)
-        let race = UserSyncService.classify(BoltError(.server, code: "Neo.ClientError.Schema.ConstraintValidationFailed", "x"))
+        let race = UserSyncService.classify(
+            BoltError(.server, code: "Neo.ClientError.Schema.ConstraintValidationFailed", "x"))
         #expect(race.disposition == .transient)
         let permanent = UserSyncService.classify(BoltError(.server, code: "Neo.ClientError.Statement.TypeError", "x"))
         #expect(permanent.disposition == .permanent)

@@ -19,7 +19,10 @@ import Testing
             """)
         let row = try UserMapping.row(from: document, operation: .create)
         #expect(row.userID == "665f1c2e9b1d4a0012345678")
-        #expect(row.properties == ["username": "alice", "display_name": "Alice", "role": "user", "avatar_ipfs_hash": "bafk"])
+        #expect(
+            row.properties == [
+                "username": "alice", "display_name": "Alice", "role": "user", "avatar_ipfs_hash": "bafk",
+            ])
         #expect(row.sourceUpdatedAt == 1_735_787_045_678)
         #expect(row.operation == .create)
     }

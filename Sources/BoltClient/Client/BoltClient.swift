@@ -27,7 +27,8 @@ public final class BoltClient: Sendable {
     func pool(for address: BoltAddress) -> BoltPool {
         self.pools.withLockedValue { pools in
             if let pool = pools[address] { return pool }
-            let pool = BoltPool(address: address, configuration: self.configuration, eventLoopGroup: self.eventLoopGroup)
+            let pool = BoltPool(
+                address: address, configuration: self.configuration, eventLoopGroup: self.eventLoopGroup)
             pools[address] = pool
             return pool
         }
@@ -109,7 +110,8 @@ public final class BoltClient: Sendable {
                 }
             } catch let error as BoltError {
                 guard error.isRetryable, ContinuousClock.now - start + delay < maximumRetryTime else { throw error }
-                self.logger.warning("transaction failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                self.logger.warning(
+                    "transaction failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try await Task.sleep(for: delay * Double.random(in: 0.8...1.2))
                 delay = min(delay * 2, .seconds(5))
             }
@@ -159,12 +161,16 @@ actor BoltRouter {
         }
         guard let table else { throw BoltError(.routing, "no routing table") }
         let candidates = write ? table.writers : table.readers
-        guard !candidates.isEmpty else { throw BoltError(.routing, "no \(write ? "writer" : "reader") in the routing table") }
+        guard !candidates.isEmpty else {
+            throw BoltError(.routing, "no \(write ? "writer" : "reader") in the routing table")
+        }
         self.next &+= 1
         return candidates[self.next % candidates.count]
     }
 
-    private func refresh(database: String?, fetch: (BoltAddress) async throws(BoltError) -> [String: BoltValue]) async throws(BoltError) {
+    private func refresh(database: String?, fetch: (BoltAddress) async throws(BoltError) -> [String: BoltValue])
+        async throws(BoltError)
+    {
         var routers = self.table?.routers ?? []
         if !routers.contains(self.seed) { routers.append(self.seed) }
         var lastError = BoltError(.routing, "no router answered")

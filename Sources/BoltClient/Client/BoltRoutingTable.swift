@@ -27,7 +27,9 @@ public struct BoltRoutingTable: Sendable, Equatable {
         var readers: [BoltAddress] = []
         var writers: [BoltAddress] = []
         for server in rt["servers"]?.listValue ?? [] {
-            let addresses = (server["addresses"].listValue ?? []).compactMap { $0.stringValue.flatMap(BoltAddress.init) }
+            let addresses = (server["addresses"].listValue ?? []).compactMap {
+                $0.stringValue.flatMap(BoltAddress.init)
+            }
             switch server["role"].stringValue {
             case "ROUTE": routers += addresses
             case "READ": readers += addresses

@@ -74,7 +74,9 @@ public struct BoltConfiguration: Sendable {
         case "neo4j": (self.routing, self.security) = (true, .plain)
         case "neo4j+s": (self.routing, self.security) = (true, .tls(verifyCertificate: true))
         case "neo4j+ssc": (self.routing, self.security) = (true, .tls(verifyCertificate: false))
-        default: throw BoltError(.invalidURI, "unsupported scheme '\(scheme)' (bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc)")
+        default:
+            throw BoltError(
+                .invalidURI, "unsupported scheme '\(scheme)' (bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc)")
         }
         guard let host = components.host, !host.isEmpty else { throw BoltError(.invalidURI, "no host") }
         self.address = BoltAddress(host: host, port: components.port ?? 7687)

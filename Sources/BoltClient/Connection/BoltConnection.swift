@@ -73,7 +73,9 @@ public final class BoltConnection: Sendable {
                         let handler = BoltChannelHandler(
                             eventLoop: channel.eventLoop,
                             proposals: BoltHandshake.proposals(allowBolt5: configuration.allowBolt5))
-                        handlerBox.withLockedValue { $0 = (handler.negotiated.futureResult, handler.closed.futureResult) }
+                        handlerBox.withLockedValue {
+                            $0 = (handler.negotiated.futureResult, handler.closed.futureResult)
+                        }
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }

@@ -74,7 +74,8 @@ struct BoltConnectionStateMachine {
         }
         guard version != BoltVersion(0, 0), BoltHandshake.isOffered(version, in: self.proposals) else {
             self.state = .defunct
-            return .closeConnection(BoltError(.unsupportedVersion, "the server speaks none of the offered versions (answered \(version))"))
+            return .closeConnection(
+                BoltError(.unsupportedVersion, "the server speaks none of the offered versions (answered \(version))"))
         }
         self.state = .connected(version)
         return .none
@@ -173,7 +174,8 @@ struct BoltConnectionStateMachine {
 
     /// In FAILED with nothing left in the pipeline and no RESET on its way: send one now.
     private mutating func queueResetIfDrained() -> Bool {
-        guard case .failed = self.state, !self.resetInFlight, !self.pending.contains(where: { $0.kind == .reset }) else {
+        guard case .failed = self.state, !self.resetInFlight, !self.pending.contains(where: { $0.kind == .reset })
+        else {
             return false
         }
         guard self.pending.isEmpty else { return false }

@@ -27,7 +27,8 @@ public enum BoltResponse: Sendable, Equatable {
         case (Self.recordTag, .list(let values)) where size == 1: return .record(values)
         case (Self.ignoredTag, _) where size == 0: return .ignored
         case (Self.failureTag, .map(let metadata)) where size == 1: return .failure(metadata)
-        default: throw PackStreamError(reason: "not a Bolt response: tag 0x\(String(tag, radix: 16)) with \(size) fields")
+        default:
+            throw PackStreamError(reason: "not a Bolt response: tag 0x\(String(tag, radix: 16)) with \(size) fields")
         }
     }
 

@@ -26,7 +26,9 @@ enum PackStreamDecoder {
     }
 
     private static func decode(_ buffer: inout ByteBuffer, depth: Int) throws(PackStreamError) -> BoltValue {
-        guard depth < self.maximumDepth else { throw PackStreamError(reason: "nesting deeper than \(self.maximumDepth)") }
+        guard depth < self.maximumDepth else {
+            throw PackStreamError(reason: "nesting deeper than \(self.maximumDepth)")
+        }
         let marker = try self.readByte(&buffer)
         switch marker {
         case 0x00...0x7F: return .int(Int64(marker))
@@ -99,7 +101,9 @@ enum PackStreamDecoder {
                 return relationship
             }
             let indices = try reader.list().map { value throws(PackStreamError) in
-                guard case .int(let index) = value else { throw PackStreamError(reason: "a path index is not an integer") }
+                guard case .int(let index) = value else {
+                    throw PackStreamError(reason: "a path index is not an integer")
+                }
                 return index
             }
             return .path(BoltPath(nodes: nodes, relationships: relationships, indices: indices))
@@ -139,7 +143,8 @@ enum PackStreamDecoder {
         case PackStreamTag.point3D:
             try reader.expect(4)
             return .point(
-                BoltPoint(srid: try reader.int(), x: try reader.double(), y: try reader.double(), z: try reader.double()))
+                BoltPoint(
+                    srid: try reader.int(), x: try reader.double(), y: try reader.double(), z: try reader.double()))
         default:
             return .structure(tag: tag, fields: fields)
         }
@@ -151,7 +156,9 @@ enum PackStreamDecoder {
         try self.read(UInt8.self, &buffer)
     }
 
-    private static func read<T: FixedWidthInteger>(_ type: T.Type, _ buffer: inout ByteBuffer) throws(PackStreamError) -> T {
+    private static func read<T: FixedWidthInteger>(_ type: T.Type, _ buffer: inout ByteBuffer) throws(PackStreamError)
+        -> T
+    {
         guard let value = buffer.readInteger(as: T.self) else { throw PackStreamError(reason: "value cut short") }
         return value
     }
@@ -177,7 +184,9 @@ enum PackStreamDecoder {
         return string
     }
 
-    private static func readList(_ size: Int, _ buffer: inout ByteBuffer, depth: Int) throws(PackStreamError) -> [BoltValue] {
+    private static func readList(_ size: Int, _ buffer: inout ByteBuffer, depth: Int) throws(PackStreamError)
+        -> [BoltValue]
+    {
         var list: [BoltValue] = []
         list.reserveCapacity(min(size, 1024))
         for _ in 0..<size {
@@ -186,7 +195,9 @@ enum PackStreamDecoder {
         return list
     }
 
-    private static func readMap(_ size: Int, _ buffer: inout ByteBuffer, depth: Int) throws(PackStreamError) -> [String: BoltValue] {
+    private static func readMap(_ size: Int, _ buffer: inout ByteBuffer, depth: Int) throws(PackStreamError) -> [String:
+        BoltValue]
+    {
         var map: [String: BoltValue] = [:]
         map.reserveCapacity(min(size, 1024))
         for _ in 0..<size {
@@ -270,6 +281,7 @@ private struct FieldReader {
 
     mutating func unboundRelationship() throws(PackStreamError) -> BoltUnboundRelationship {
         BoltUnboundRelationship(
-            id: try self.int(), type: try self.string(), properties: try self.map(), elementID: try self.optionalString())
+            id: try self.int(), type: try self.string(), properties: try self.map(),
+            elementID: try self.optionalString())
     }
 }

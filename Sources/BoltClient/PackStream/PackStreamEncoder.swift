@@ -18,10 +18,14 @@ struct PackStreamEncoder {
             buffer.writeInteger(double.bitPattern)
         case .string(let string): Self.encodeString(string, into: &buffer)
         case .bytes(let bytes):
-            Self.writeSize(bytes.count, tiny: nil, markers: (PackStreamMarker.bytes8, PackStreamMarker.bytes16, PackStreamMarker.bytes32), into: &buffer)
+            Self.writeSize(
+                bytes.count, tiny: nil,
+                markers: (PackStreamMarker.bytes8, PackStreamMarker.bytes16, PackStreamMarker.bytes32), into: &buffer)
             buffer.writeBytes(bytes)
         case .list(let list):
-            Self.writeSize(list.count, tiny: PackStreamMarker.tinyList, markers: (PackStreamMarker.list8, PackStreamMarker.list16, PackStreamMarker.list32), into: &buffer)
+            Self.writeSize(
+                list.count, tiny: PackStreamMarker.tinyList,
+                markers: (PackStreamMarker.list8, PackStreamMarker.list16, PackStreamMarker.list32), into: &buffer)
             for element in list {
                 self.encode(element, into: &buffer)
             }
@@ -43,7 +47,9 @@ struct PackStreamEncoder {
             }
             self.encodeStructure(PackStreamTag.relationship, fields, into: &buffer)
         case .unboundRelationship(let relationship):
-            var fields: [BoltValue] = [.int(relationship.id), .string(relationship.type), .map(relationship.properties)]
+            var fields: [BoltValue] = [
+                .int(relationship.id), .string(relationship.type), .map(relationship.properties),
+            ]
             if self.elementIDs { fields.append(.string(relationship.elementID)) }
             self.encodeStructure(PackStreamTag.unboundRelationship, fields, into: &buffer)
         case .path(let path):
@@ -56,26 +62,35 @@ struct PackStreamEncoder {
         case .date(let date): self.encodeStructure(PackStreamTag.date, [.int(date.daysSinceEpoch)], into: &buffer)
         case .time(let time):
             self.encodeStructure(PackStreamTag.time, [.int(time.nanoseconds), .int(time.offsetSeconds)], into: &buffer)
-        case .localTime(let time): self.encodeStructure(PackStreamTag.localTime, [.int(time.nanoseconds)], into: &buffer)
+        case .localTime(let time):
+            self.encodeStructure(PackStreamTag.localTime, [.int(time.nanoseconds)], into: &buffer)
         case .dateTime(let dateTime):
             switch dateTime.zone {
             case .offset(let offset):
                 let tag = dateTime.isUTC ? PackStreamTag.dateTimeUTC : PackStreamTag.dateTimeLegacy
-                self.encodeStructure(tag, [.int(dateTime.seconds), .int(dateTime.nanoseconds), .int(offset)], into: &buffer)
+                self.encodeStructure(
+                    tag, [.int(dateTime.seconds), .int(dateTime.nanoseconds), .int(offset)], into: &buffer)
             case .id(let zone):
                 let tag = dateTime.isUTC ? PackStreamTag.dateTimeZoneIDUTC : PackStreamTag.dateTimeZoneIDLegacy
-                self.encodeStructure(tag, [.int(dateTime.seconds), .int(dateTime.nanoseconds), .string(zone)], into: &buffer)
+                self.encodeStructure(
+                    tag, [.int(dateTime.seconds), .int(dateTime.nanoseconds), .string(zone)], into: &buffer)
             }
         case .localDateTime(let dateTime):
-            self.encodeStructure(PackStreamTag.localDateTime, [.int(dateTime.seconds), .int(dateTime.nanoseconds)], into: &buffer)
+            self.encodeStructure(
+                PackStreamTag.localDateTime, [.int(dateTime.seconds), .int(dateTime.nanoseconds)], into: &buffer)
         case .duration(let duration):
-            let fields: [BoltValue] = [.int(duration.months), .int(duration.days), .int(duration.seconds), .int(duration.nanoseconds)]
+            let fields: [BoltValue] = [
+                .int(duration.months), .int(duration.days), .int(duration.seconds), .int(duration.nanoseconds),
+            ]
             self.encodeStructure(PackStreamTag.duration, fields, into: &buffer)
         case .point(let point):
             if let z = point.z {
-                self.encodeStructure(PackStreamTag.point3D, [.int(point.srid), .float(point.x), .float(point.y), .float(z)], into: &buffer)
+                self.encodeStructure(
+                    PackStreamTag.point3D, [.int(point.srid), .float(point.x), .float(point.y), .float(z)],
+                    into: &buffer)
             } else {
-                self.encodeStructure(PackStreamTag.point2D, [.int(point.srid), .float(point.x), .float(point.y)], into: &buffer)
+                self.encodeStructure(
+                    PackStreamTag.point2D, [.int(point.srid), .float(point.x), .float(point.y)], into: &buffer)
             }
         case .structure(let tag, let fields): self.encodeStructure(tag, fields, into: &buffer)
         }
@@ -83,7 +98,9 @@ struct PackStreamEncoder {
 
     /// Writes a map with its keys sorted.
     func encodeMap(_ map: [String: BoltValue], into buffer: inout ByteBuffer) {
-        Self.writeSize(map.count, tiny: PackStreamMarker.tinyMap, markers: (PackStreamMarker.map8, PackStreamMarker.map16, PackStreamMarker.map32), into: &buffer)
+        Self.writeSize(
+            map.count, tiny: PackStreamMarker.tinyMap,
+            markers: (PackStreamMarker.map8, PackStreamMarker.map16, PackStreamMarker.map32), into: &buffer)
         for key in map.keys.sorted() {
             Self.encodeString(key, into: &buffer)
             if let value = map[key] {
@@ -122,7 +139,9 @@ struct PackStreamEncoder {
 
     static func encodeString(_ string: String, into buffer: inout ByteBuffer) {
         let utf8 = string.utf8
-        Self.writeSize(utf8.count, tiny: PackStreamMarker.tinyString, markers: (PackStreamMarker.string8, PackStreamMarker.string16, PackStreamMarker.string32), into: &buffer)
+        Self.writeSize(
+            utf8.count, tiny: PackStreamMarker.tinyString,
+            markers: (PackStreamMarker.string8, PackStreamMarker.string16, PackStreamMarker.string32), into: &buffer)
         buffer.writeBytes(utf8)
     }
 

@@ -146,7 +146,8 @@ struct BoltIntegrationTests {
         try await withThrowingTaskGroup(of: Int64.self) { group in
             for i in 0..<20 {
                 group.addTask {
-                    try await client.query("RETURN $i AS i", parameters: ["i": .int(Int64(i))]).first?["i"].intValue ?? -1
+                    try await client.query("RETURN $i AS i", parameters: ["i": .int(Int64(i))]).first?["i"].intValue
+                        ?? -1
                 }
             }
             var seen: Set<Int64> = []

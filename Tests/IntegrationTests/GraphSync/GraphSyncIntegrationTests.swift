@@ -14,7 +14,9 @@ struct GraphSyncIntegrationTests {
         (0..<24).map { _ in String("0123456789abcdef".randomElement() ?? "0") }.joined()
     }
 
-    static func document(_ id: String, username: String, displayName: String? = nil, updatedAt: String? = nil) -> [String: Any] {
+    static func document(_ id: String, username: String, displayName: String? = nil, updatedAt: String? = nil)
+        -> [String: Any]
+    {
         var document: [String: Any] = [
             "_id": id, "username": username, "display_name": displayName ?? username, "role": "user",
             "avatar_ipfs_hash": "bafkreibmridohwxgfwdrju5ixnw26awr22keihoegdn76yymilgsqyx4le",
@@ -28,7 +30,9 @@ struct GraphSyncIntegrationTests {
     /// Publishes like NestJS `ClientProxy.emit` through pika (no properties at all).
     static func publish(_ queue: String, _ pattern: String, _ data: [String: Any]) async throws {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: data), as: UTF8.self)
-        try await TestEnvironment.run([PikaInteropTests.python, PikaInteropTests.peer, "publish-nest", queue, pattern, json])
+        try await TestEnvironment.run([
+            PikaInteropTests.python, PikaInteropTests.peer, "publish-nest", queue, pattern, json,
+        ])
     }
 
     static func nodes(_ id: String) async throws -> [[String: Any]] {
@@ -75,9 +79,11 @@ struct GraphSyncIntegrationTests {
             try await Self.publish(queue, "create_user_request", Self.document(id, username: "alice"))
             try await eventually("the create was applied") { await outcomes.count == 1 }
             var node = try #require(try await Self.nodes(id).first)
-            #expect(Set(node.keys) == [
-                "user_id", "username", "role", "display_name", "avatar_ipfs_hash", "following_number", "followers_number",
-            ])
+            #expect(
+                Set(node.keys) == [
+                    "user_id", "username", "role", "display_name", "avatar_ipfs_hash", "following_number",
+                    "followers_number",
+                ])
             #expect((node["following_number"] as? [String: Any])?["float"] as? Double == 0.0)
             #expect((node["followers_number"] as? [String: Any])?["float"] as? Double == 0.0)
             #expect(node["username"] as? String == "alice")
@@ -166,16 +172,23 @@ struct GraphSyncIntegrationTests {
         let hugeID = Self.newUserID()
         try await Self.withSync { queue, _, harness in
             try await Self.publish(queue, "create_user_request", Self.document("not-an-object-id", username: "bad"))
-            try await eventually("the bad id was dead-lettered") { try await MessagingHarness.depth(of: "\(queue).dlq") == 1 }
-            let output = try await TestEnvironment.run([PikaInteropTests.python, PikaInteropTests.peer, "get", "\(queue).dlq"])
+            try await eventually("the bad id was dead-lettered") {
+                try await MessagingHarness.depth(of: "\(queue).dlq") == 1
+            }
+            let output = try await TestEnvironment.run([
+                PikaInteropTests.python, PikaInteropTests.peer, "get", "\(queue).dlq",
+            ])
             let dead = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
             let headers = try #require(dead["headers"] as? [String: Any])
             #expect(headers["x-death-reason"] as? String == "permanent")
             #expect((headers["x-last-error"] as? String)?.contains("_id is not a 24-character hex ObjectId") == true)
 
             try await Self.publish(
-                queue, "create_user_request", Self.document(id, username: "long", displayName: String(repeating: "d", count: 300)))
-            try await eventually("the overlong name was dead-lettered") { try await MessagingHarness.depth(of: "\(queue).dlq") == 1 }
+                queue, "create_user_request",
+                Self.document(id, username: "long", displayName: String(repeating: "d", count: 300)))
+            try await eventually("the overlong name was dead-lettered") {
+                try await MessagingHarness.depth(of: "\(queue).dlq") == 1
+            }
 
             // Too long for a command line: published raw, with no properties, as NestJS emits.
             let twoMegabytes = String(repeating: "x", count: 2 << 20)
@@ -185,7 +198,9 @@ struct GraphSyncIntegrationTests {
             ]
             try await harness.publishRaw(
                 String(decoding: try JSONSerialization.data(withJSONObject: envelope), as: UTF8.self))
-            try await eventually("the 2 MB message was dead-lettered") { try await MessagingHarness.depth(of: "\(queue).dlq") == 2 }
+            try await eventually("the 2 MB message was dead-lettered") {
+                try await MessagingHarness.depth(of: "\(queue).dlq") == 2
+            }
         }
         #expect(try await Self.nodes(id).isEmpty)
         #expect(try await Self.nodes(hugeID).isEmpty)
@@ -203,8 +218,10 @@ struct GraphSyncIntegrationTests {
             _ = try await collection.insertMany(
                 ids.enumerated().map { index, id in
                     [
-                        "_id": .objectID(id), "username": .string("bulk\(index)"), "display_name": .string("Bulk \(index)"),
-                        "role": .string("user"), "avatar_ipfs_hash": .string("bafk"), "email": .string("b\(index)@example.com"),
+                        "_id": .objectID(id), "username": .string("bulk\(index)"),
+                        "display_name": .string("Bulk \(index)"),
+                        "role": .string("user"), "avatar_ipfs_hash": .string("bafk"),
+                        "email": .string("b\(index)@example.com"),
                         "updatedAt": .datetime(1_750_000_000_000),
                     ]
                 })
@@ -220,7 +237,8 @@ struct GraphSyncIntegrationTests {
             let check = ConsistencyCheck(source: source, writer: writer, pageSize: 100)
             #expect(try await check.run().isEmpty)
             _ = try await collection.updateOne(.eq("_id", .objectID(ids[3])), .set(["role": .string("admin")]))
-            _ = try await bolt.query("MATCH (u:User {user_id: $id}) DETACH DELETE u", parameters: ["id": .string(hex[7])])
+            _ = try await bolt.query(
+                "MATCH (u:User {user_id: $id}) DETACH DELETE u", parameters: ["id": .string(hex[7])])
             let differences = try await check.run()
             #expect(differences.map(\.userID) == [hex[3], hex[7]].sorted())
             #expect(differences.first { $0.userID == hex[3] }?.fields?.keys.sorted() == ["role"])
@@ -239,9 +257,13 @@ extension GraphSyncIntegrationTests {
     /// uniqueness constraint and MERGE leave one node; a losing transaction is a retryable error.
     @Test func twoInstancesRacingOnOneUserLeaveOneNode() async throws {
         let id = Self.newUserID()
-        let clients = try [BoltClient(configuration: Neo4jPeer.configuration()), BoltClient(configuration: Neo4jPeer.configuration())]
+        let clients = try [
+            BoltClient(configuration: Neo4jPeer.configuration()), BoltClient(configuration: Neo4jPeer.configuration()),
+        ]
         let services = clients.map { client in
-            UserSyncService(writer: UserGraphWriter(client: client, logger: Logger(label: "test.race")), batchSize: 1, logger: Logger(label: "test.race"))
+            UserSyncService(
+                writer: UserGraphWriter(client: client, logger: Logger(label: "test.race")), batchSize: 1,
+                logger: Logger(label: "test.race"))
         }
         try await services[0].writer.ensureSchema()
         let document = UserDocument(id: .string(id), username: .string("racer"))
@@ -266,7 +288,8 @@ extension GraphSyncIntegrationTests {
         #expect(outcomes.filter { $0 == .created }.count == 1)
         #expect(outcomes.filter { $0 == .alreadyExists }.count == 9)
         #expect(try await Self.nodes(id).count == 1)
-        let states = try await Neo4jPeer.query("MATCH (s:UserSyncState {user_id: $id}) RETURN count(s) AS c", parameters: ["id": id])
+        let states = try await Neo4jPeer.query(
+            "MATCH (s:UserSyncState {user_id: $id}) RETURN count(s) AS c", parameters: ["id": id])
         #expect(states.first?["c"] as? Int == 1)
         for client in clients { await client.shutdown() }
         try await Self.cleanUp([id])
