@@ -109,6 +109,12 @@ public struct ConsistencyCheck: Sendable {
         self.pageSize = max(1, pageSize)
     }
 
+    /// The `update_user_request` payloads that repair `differences`, read fresh from MongoDB (a user
+    /// deleted meanwhile gets none).
+    public func repairMessages(for differences: [Difference]) async throws -> [UserSyncMessage] {
+        try await self.source.users(ids: differences.map(\.userID)).compactMap(UserSyncMessage.init(bson:))
+    }
+
     /// Every difference, in `_id` order; `checked` receives the number of users compared so far.
     public func run(checked: (Int) -> Void = { _ in }) async throws -> [Difference] {
         var differences: [Difference] = []

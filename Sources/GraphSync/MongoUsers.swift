@@ -62,3 +62,44 @@ public struct MongoUserSource: Sendable {
         try await self.collection.countDocuments()
     }
 }
+
+/// The `data` of an `update_user_request` built from a MongoDB user, as the API gateway's repair
+/// path emits it (COMPAT.md 2.4): `_id`, the four profile fields and `updatedAt` when present.
+public struct UserSyncMessage: Encodable, Sendable, Equatable {
+    public var id: String
+    public var username: String?
+    public var role: String?
+    public var displayName: String?
+    public var avatarIPFSHash: String?
+    public var updatedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id = "_id"
+        case username
+        case role
+        case displayName = "display_name"
+        case avatarIPFSHash = "avatar_ipfs_hash"
+        case updatedAt
+    }
+
+    public init?(bson: BSONDocument) {
+        let document = UserDocument(bson: bson)
+        guard let id = document.id.string else { return nil }
+        self.id = id
+        self.username = document.username.string
+        self.role = document.role.string
+        self.displayName = document.displayName.string
+        self.avatarIPFSHash = document.avatarIPFSHash.string
+        self.updatedAt = document.updatedAt.string
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.id, forKey: .id)
+        try container.encodeIfPresent(self.username, forKey: .username)
+        try container.encodeIfPresent(self.role, forKey: .role)
+        try container.encodeIfPresent(self.displayName, forKey: .displayName)
+        try container.encodeIfPresent(self.avatarIPFSHash, forKey: .avatarIPFSHash)
+        try container.encodeIfPresent(self.updatedAt, forKey: .updatedAt)
+    }
+}

@@ -1,8 +1,10 @@
+import AMQPClient
 import ArgumentParser
 import BoltClient
 import Foundation
 import GraphSync
 import Logging
+import Messaging
 import MongoStore
 import Observability
 
@@ -64,22 +66,43 @@ struct SyncCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Compare MongoDB users with their nodes (username, role, display_name, avatar_ipfs_hash).",
-        discussion: "Prints each difference; exits 1 when there is any."
+        discussion: """
+            Prints each difference; exits 1 when there is any, unless --fix emitted an \
+            update_user_request to neo4j_sync_queue for each (the running sync applies them).
+            """
     )
 
+    @Flag(help: "Emit update_user_request for each user that differs.")
+    var fix = false
+
     func run() async throws {
-        let differences = try await SyncSession.run { session in
+        let (differences, repairs) = try await SyncSession.run { session in
             let total = Int(try await session.source.count())
             let check = ConsistencyCheck(source: session.source, writer: session.writer)
             let differences = try await check.run { checked in SyncSession.progress(done: checked, total: total) }
             SyncSession.endProgress()
-            return differences
+            let repairs = self.fix ? try await check.repairMessages(for: differences) : []
+            return (differences, repairs)
         }
         for difference in differences {
             print(difference.description)
         }
         print(differences.isEmpty ? "MongoDB and the graph agree" : "\(differences.count) users differ")
-        if !differences.isEmpty { throw ExitCode.failure }
+        guard !differences.isEmpty else { return }
+        guard self.fix else { throw ExitCode.failure }
+        do {
+            try await BrokerSession.run { client in
+                try await client.declare([.queue(UserSyncService.queue)])
+                let publisher = MessagePublisher(client: client)
+                for message in repairs {
+                    try await publisher.emit(pattern: "update_user_request", data: message, queue: UserSyncService.queue)
+                }
+            }
+        } catch let error as ExitCodeError {
+            throw ExitCode(error.code)
+        }
+        print("emitted \(repairs.count) update_user_request to \(UserSyncService.queue)")
+        if repairs.count < differences.count { throw ExitCode.failure }
     }
 }
 

@@ -244,6 +244,20 @@ struct GraphSyncIntegrationTests {
             #expect(differences.first { $0.userID == hex[3] }?.fields?.keys.sorted() == ["role"])
             #expect(differences.first { $0.userID == hex[7] }?.fields == nil)
 
+            // The fix: update_user_request per difference, applied by the sync like any message.
+            let repairs = try await check.repairMessages(for: differences)
+            #expect(repairs.map(\.id) == [hex[3], hex[7]].sorted())
+            #expect(repairs.first { $0.id == hex[3] }?.role == "admin")
+            try await Self.withSync { queue, outcomes, harness in
+                let publisher = MessagePublisher(client: harness.client)
+                for repair in repairs {
+                    try await publisher.emit(pattern: "update_user_request", data: repair, queue: queue)
+                }
+                try await eventually("the repairs were applied") { await outcomes.count == 2 }
+                #expect(Set(await outcomes.values) == [.updated, .created])
+            }
+            #expect(try await check.run().isEmpty)
+
             _ = try await collection.deleteMany(MongoFilter())
             try await mongo.shutdown()
             await bolt.shutdown()
