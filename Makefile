@@ -42,6 +42,7 @@ test: check-swift stack-up
 	eval "$$(scripts/stack env)" && $(SWIFT) test --skip-build $(BUILD_FLAGS) --filter '$(BROKER_DISRUPTING_TESTS)'
 	Tests/cli/test_serve.sh
 	Tests/cli/test_amqp_cli.sh
+	eval "$$(scripts/stack env)" && Tests/cli/test_sync_cli.sh
 
 bench: check-swift stack-up
 	$(SWIFT) build -c release $(BUILD_FLAGS)

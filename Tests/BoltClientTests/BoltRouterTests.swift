@@ -19,7 +19,8 @@ import Testing
         let router = BoltRouter(seed: BoltAddress(host: "seed"))
         let fetches = Mutex<[BoltAddress]>([])
         let writers = Mutex(["w1:7687", "w2:7687"])
-        let fetch: @Sendable (BoltAddress) async throws(BoltError) -> [String: BoltValue] = { address async throws(BoltError) in
+        let fetch: @Sendable (BoltAddress) async throws(BoltError) -> [String: BoltValue] = {
+            address async throws(BoltError) in
             fetches.withLock { $0.append(address) }
             return Self.table(writer: writers.withLock { $0.removeFirst() })
         }
@@ -36,13 +37,15 @@ import Testing
     @Test func anExpiredTableIsFetchedAgainAndDeadRoutersAreSkipped() async throws {
         let router = BoltRouter(seed: BoltAddress(host: "seed"))
         let fetches = Mutex<[BoltAddress]>([])
-        let fetch: @Sendable (BoltAddress) async throws(BoltError) -> [String: BoltValue] = { address async throws(BoltError) in
+        let fetch: @Sendable (BoltAddress) async throws(BoltError) -> [String: BoltValue] = {
+            address async throws(BoltError) in
             fetches.withLock { $0.append(address) }
             if address.host == "r1" { throw BoltError(.connectionFailed, "down") }
             return Self.table(writer: "w1:7687", ttl: 0)
         }
         _ = try await router.address(write: true, database: nil, fetch: fetch)
         _ = try await router.address(write: true, database: nil, fetch: fetch)
-        #expect(fetches.withLock { $0 } == [BoltAddress(host: "seed"), BoltAddress(host: "r1"), BoltAddress(host: "r2")])
+        #expect(
+            fetches.withLock { $0 } == [BoltAddress(host: "seed"), BoltAddress(host: "r1"), BoltAddress(host: "r2")])
     }
 }

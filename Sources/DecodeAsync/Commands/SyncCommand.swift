@@ -91,11 +91,12 @@ struct SyncCheckCommand: AsyncParsableCommand {
         guard !differences.isEmpty else { return }
         guard self.fix else { throw ExitCode.failure }
         do {
-            try await BrokerSession.run { client in
+            try await BrokerSession.run(bootstrapLogging: false) { client in
                 try await client.declare([.queue(UserSyncService.queue)])
                 let publisher = MessagePublisher(client: client)
                 for message in repairs {
-                    try await publisher.emit(pattern: "update_user_request", data: message, queue: UserSyncService.queue)
+                    try await publisher.emit(
+                        pattern: "update_user_request", data: message, queue: UserSyncService.queue)
                 }
             }
         } catch let error as ExitCodeError {
