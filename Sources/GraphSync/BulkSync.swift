@@ -55,7 +55,7 @@ public struct BulkSync: Sendable {
             do throws(UserMapping.Invalid) {
                 rows.append(try UserMapping.row(from: user, operation: .update))
             } catch {
-                report.invalid.append((user.id.string ?? "?", error.reason))
+                report.invalid.append((user.id.stringValue ?? "?", error.reason))
             }
         }
         for outcome in try await self.writer.apply(rows) {
@@ -121,17 +121,17 @@ public struct ConsistencyCheck: Sendable {
         var count = 0
         try await self.source.forEachPage(pageSize: self.pageSize) { page in
             let users = page.map(UserDocument.init(bson:))
-            let ids = users.compactMap { $0.id.string?.lowercased() }
+            let ids = users.compactMap { $0.id.stringValue?.lowercased() }
             let nodes = try await self.writer.profiles(of: ids)
             for user in users {
-                guard let id = user.id.string?.lowercased() else { continue }
+                guard let id = user.id.stringValue?.lowercased() else { continue }
                 guard let node = nodes[id] else {
                     differences.append(Difference(userID: id, fields: nil))
                     continue
                 }
                 let mongo: [String: String?] = [
-                    "username": user.username.string, "role": user.role.string,
-                    "display_name": user.displayName.string, "avatar_ipfs_hash": user.avatarIPFSHash.string,
+                    "username": user.username.stringValue, "role": user.role.stringValue,
+                    "display_name": user.displayName.stringValue, "avatar_ipfs_hash": user.avatarIPFSHash.stringValue,
                 ]
                 var fields: [String: (mongo: String?, graph: String?)] = [:]
                 for key in Self.comparedFields where (mongo[key] ?? nil) != node[key] {

@@ -84,13 +84,13 @@ public struct UserSyncMessage: Encodable, Sendable, Equatable {
 
     public init?(bson: BSONDocument) {
         let document = UserDocument(bson: bson)
-        guard let id = document.id.string else { return nil }
+        guard let id = document.id.stringValue else { return nil }
         self.id = id
-        self.username = document.username.string
-        self.role = document.role.string
-        self.displayName = document.displayName.string
-        self.avatarIPFSHash = document.avatarIPFSHash.string
-        self.updatedAt = document.updatedAt.string
+        self.username = document.username.stringValue
+        self.role = document.role.stringValue
+        self.displayName = document.displayName.stringValue
+        self.avatarIPFSHash = document.avatarIPFSHash.stringValue
+        self.updatedAt = document.updatedAt.stringValue
     }
 
     public func encode(to encoder: any Encoder) throws {

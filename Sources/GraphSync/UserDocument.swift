@@ -12,7 +12,8 @@ public struct UserDocument: Sendable, Decodable, Equatable {
         /// Present but not a string (number, object, ...): invalid for every mapped field.
         case other(String)
 
-        var string: String? {
+        /// The value when it is a string.
+        public var stringValue: String? {
             if case .string(let value) = self { return value }
             return nil
         }
