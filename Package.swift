@@ -135,6 +135,8 @@ let package = Package(
                 "BoltClient",
                 "Messaging",
                 "MongoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -218,7 +220,11 @@ let package = Package(
         ),
         .testTarget(
             name: "GraphSyncTests",
-            dependencies: ["GraphSync", "BoltClient", "Messaging"],
+            dependencies: [
+                "GraphSync", "BoltClient", "Messaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

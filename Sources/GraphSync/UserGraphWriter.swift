@@ -101,6 +101,14 @@ public struct UserGraphWriter: Sendable {
         }
     }
 
+    /// Every property of the user's node, nil when there is none.
+    public func node(of userID: String) async throws -> [String: BoltValue]? {
+        let records = try await self.client.query(
+            "MATCH (u:User {user_id: $id}) RETURN properties(u) AS p", parameters: ["id": .string(userID)], write: false
+        )
+        return records.first?["p"].mapValue
+    }
+
     /// Reads the four compared properties (COMPAT.md 5.5) of the given users; missing users are absent.
     public func profiles(of userIDs: [String]) async throws -> [String: [String: String]] {
         let records = try await self.client.query(

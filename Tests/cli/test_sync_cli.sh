@@ -76,7 +76,8 @@ grep -q "^$user: role mongo=\"moderator\" graph=\"user\"$" "$WORK/check.out" || 
 ok "sync check reports a planted difference and exits 1"
 
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(cd "$WORK" && exec env NEO4JDB_SYNC_PORT="$port" NEO4JDB_SYNC_HOST=127.0.0.1 "$BIN" serve sync >"$WORK/serve.log" 2>&1) &
+(cd "$WORK" && exec env NEO4JDB_SYNC_PORT="$port" NEO4JDB_SYNC_HOST=127.0.0.1 SYNC_ADMIN_TOKEN=admin-secret-4 \
+	"$BIN" serve sync >"$WORK/serve.log" 2>&1) &
 pid=$!
 for _ in $(seq 1 200); do
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready")" = 200 ] && break
@@ -86,6 +87,19 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready")" = 200 ] || fail "serve sync never became ready: $(curl -s "http://127.0.0.1:$port/ready")"
 ok "serve sync is ready (rabbitmq, mongodb, neo4j, consumer)"
 
+# The HTTP endpoints: admin token required; GET /sync/check sees the planted difference.
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/sync/check")
+[ "$code" = 401 ] || fail "GET /sync/check without a token answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' -X POST "http://127.0.0.1:$port/sync/users/$user")
+[ "$code" = 401 ] || fail "POST /sync/users/:id with a wrong token answered $code"
+auth='Authorization: Bearer admin-secret-4'
+body=$(curl -fsS -H "$auth" "http://127.0.0.1:$port/sync/check") || fail "GET /sync/check failed"
+grep -q '"fields":{"role":{"graph":"user","mongo":"moderator"}},"missing_node":false,"user_id":"'"$user"'"' <<<"$body" ||
+	fail "GET /sync/check: $body"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" -X POST "http://127.0.0.1:$port/sync/users/not-an-id")
+[ "$code" = 400 ] || fail "POST /sync/users/not-an-id answered $code"
+ok "the /sync endpoints need the admin token; GET /sync/check lists the difference"
+
 (cd "$WORK" && "$BIN" sync check --fix >"$WORK/fix.out" 2>/dev/null) || fail "sync check --fix: $(cat "$WORK/fix.out")"
 grep -q 'emitted 1 update_user_request' "$WORK/fix.out" || fail "sync check --fix: $(cat "$WORK/fix.out")"
 for _ in $(seq 1 100); do
@@ -94,6 +108,17 @@ for _ in $(seq 1 100); do
 done
 node "$user" | grep -q '"role": "moderator"' || fail "the repair was not applied: $(node "$user")"
 ok "sync check --fix emits a repair that serve sync applies"
+
+mongo "db.users.update_one({'_id': bson.ObjectId('$user')}, {'\$set': {'display_name': 'Via HTTP'}})"
+body=$(curl -fsS -H "$auth" -X POST "http://127.0.0.1:$port/sync/users/$user") || fail "POST /sync/users/:id failed"
+grep -q '"outcome":"updated"' <<<"$body" || fail "POST /sync/users/:id: $body"
+grep -q '"display_name":"Via HTTP"' <<<"$body" || fail "POST /sync/users/:id: $body"
+grep -q '"followers_number":0' <<<"$body" || fail "POST /sync/users/:id: $body"
+node "$user" | grep -q '"display_name": "Via HTTP"' || fail "POST /sync/users/:id did not write: $(node "$user")"
+body=$(curl -fsS -H "$auth" -H 'Content-Type: application/json' -X POST -d '{"ids":["'"$user"'"]}' "http://127.0.0.1:$port/sync/users") ||
+	fail "POST /sync/users failed"
+grep -q '"read":1' <<<"$body" || fail "POST /sync/users: $body"
+ok "POST /sync/users/:id applies the MongoDB user at once and answers with the node"
 
 created=$(new_id)
 ids+=("$created")

@@ -1,8 +1,10 @@
 import AMQPClient
 import BoltClient
 import GraphSync
+import Hummingbird
 import Logging
 import Messaging
+import MongoStore
 import Observability
 import ServiceLifecycle
 
@@ -11,10 +13,12 @@ import ServiceLifecycle
 struct SyncFlow {
     var worker: SyncWorker
     var checks: [ReadinessCheck]
+    /// `/sync/...` (SyncHTTPRoutes), when MongoDB and `SYNC_ADMIN_TOKEN` are configured.
+    var routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
 }
 
 extension Runtime {
-    func makeSyncFlow(broker: AMQPClient) throws -> SyncFlow? {
+    func makeSyncFlow(broker: AMQPClient, mongo: MongoClient?) throws -> SyncFlow? {
         guard let sync = self.configuration.sync else { return nil }
         let logger = Logger(label: "decode-async.sync")
         let bolt = BoltClient(configuration: try sync.boltConfiguration(), logger: Logger(label: "decode-async.bolt"))
@@ -39,8 +43,17 @@ extension Runtime {
                 guard consumer.isReady else { throw ReadinessFailure("not consuming \(UserSyncService.queue) yet") }
             },
         ]
+        var routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
+        if let mongo, let token = sync.adminToken {
+            let http = SyncHTTPRoutes(
+                writer: writer, source: MongoUserSource(collection: try mongo.collection("users")), adminToken: token)
+            routes = { router in http.register(on: router) }
+        } else {
+            logger.notice("the /sync endpoints are off (they need MONGO_URI and SYNC_ADMIN_TOKEN)")
+        }
         return SyncFlow(
-            worker: SyncWorker(bolt: bolt, writer: writer, consumer: consumer, logger: logger), checks: checks)
+            worker: SyncWorker(bolt: bolt, writer: writer, consumer: consumer, logger: logger), checks: checks,
+            routes: routes)
     }
 }
 

@@ -60,9 +60,11 @@ struct Runtime {
             if let mongoCheck, name != .email {
                 checks.append(mongoCheck)
             }
-            if name == .sync, let flow = try self.makeSyncFlow(broker: broker) {
+            var routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
+            if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
                 groupServices.append(flow.worker)
                 checks += flow.checks
+                routes = flow.routes
             }
             if let pending = name.pendingFlow {
                 logger.warning(
@@ -75,7 +77,8 @@ struct Runtime {
                 )
             }
             let host = ServiceHost(
-                name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
+                name: name, binding: binding, checks: checks, registry: registry, version: Self.version,
+                routes: routes)
             groupServices.append(host.makeApplication(logger: logger))
             Counter(label: "metrics.service.initialized", dimensions: [("component", name.displayName)]).increment()
         }

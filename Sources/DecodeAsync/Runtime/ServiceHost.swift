@@ -12,6 +12,8 @@ struct ServiceHost {
     var checks: [ReadinessCheck]
     var registry: PrometheusCollectorRegistry
     var version: String
+    /// The service's own routes, besides health, readiness and metrics.
+    var routes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
 
     /// The Hummingbird application serving this host, as a `Service` for the process's group.
     func makeApplication(logger: Logger) -> some ApplicationProtocol {
@@ -20,6 +22,7 @@ struct ServiceHost {
             service: self.name.displayName, version: self.version, checks: self.checks, registry: self.registry
         )
         .register(on: router)
+        self.routes?(router)
         let name = self.name
         return Application(
             router: router,
