@@ -13,9 +13,16 @@ public struct UserSyncService: Sendable {
     public let writer: UserGraphWriter
     let batcher: SyncBatcher
     let logger: Logger
+    /// Read each written node back and count differences (`sync.validation.mismatch`).
+    let validate: Bool
 
     /// `batchSize` 1 writes every message alone; larger sizes group messages arriving within `batchWait`.
-    public init(writer: UserGraphWriter, batchSize: Int = 50, batchWait: Duration = .milliseconds(10), logger: Logger) {
+    /// `validate` reads every created or updated node back and compares it with the message.
+    public init(
+        writer: UserGraphWriter, batchSize: Int = 50, batchWait: Duration = .milliseconds(10), validate: Bool = false,
+        logger: Logger
+    ) {
+        self.validate = validate
         self.writer = writer
         self.batcher = SyncBatcher(maximumSize: batchSize, maximumWait: batchWait) { rows in
             try await writer.apply(rows)
@@ -55,11 +62,43 @@ public struct UserSyncService: Sendable {
             if outcome == .stale {
                 self.logger.info("stale update ignored", metadata: ["user_id": "\(row.userID)"])
             }
+            if self.validate, outcome == .created || outcome == .updated {
+                await self.validateWrite(row)
+            }
             return outcome
         } catch {
             UserSyncMetrics.failed(operation: operation, since: start)
             throw Self.classify(error)
         }
+    }
+
+    /// The seed's optional step 8: the node must hold what was written and Float counters. A
+    /// difference (or a failed read) is logged and counted, never fails the message.
+    func validateWrite(_ row: UserSyncRow) async {
+        let mismatches: [String]
+        do {
+            mismatches = Self.mismatches(row: row, node: try await self.writer.node(of: row.userID))
+        } catch {
+            self.logger.warning("validation read failed", metadata: ["user_id": "\(row.userID)", "error": "\(error)"])
+            return
+        }
+        guard !mismatches.isEmpty else { return }
+        self.logger.warning(
+            "the node differs from the message just written",
+            metadata: ["user_id": "\(row.userID)", "fields": "\(mismatches.joined(separator: ","))"])
+        Counter(label: "sync.validation.mismatch", dimensions: [("operation", row.operation.metricOperation)])
+            .increment()
+    }
+
+    /// The properties of `row` the node does not hold, plus counters that are missing or not Floats.
+    static func mismatches(row: UserSyncRow, node: [String: BoltValue]?) -> [String] {
+        guard let node else { return ["node"] }
+        var fields = row.properties.keys.sorted().filter { node[$0] != .string(row.properties[$0] ?? "") }
+        for counter in ["following_number", "followers_number"] {
+            if case .float = node[counter] { continue }
+            fields.append(counter)
+        }
+        return fields
     }
 
     /// Neo4j errors to the consumer's dispositions. A uniqueness violation from the sync's own MERGE

@@ -82,3 +82,19 @@ import Testing
         #expect(row.parameter["create"] == false)
     }
 }
+
+@Suite struct ValidationTests {
+    @Test func findsPropertiesAndCountersThatDoNotMatch() {
+        let row = UserSyncRow(
+            userID: "a", operation: .update, properties: ["username": "x", "role": "user"], sourceUpdatedAt: nil)
+        let good: [String: BoltValue] = [
+            "user_id": "a", "username": "x", "role": "user", "following_number": 3.0, "followers_number": 0.0,
+        ]
+        #expect(UserSyncService.mismatches(row: row, node: good).isEmpty)
+        var bad = good
+        bad["role"] = "admin"
+        bad["followers_number"] = 0
+        #expect(UserSyncService.mismatches(row: row, node: bad) == ["role", "followers_number"])
+        #expect(UserSyncService.mismatches(row: row, node: nil) == ["node"])
+    }
+}

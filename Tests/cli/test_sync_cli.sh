@@ -76,7 +76,7 @@ grep -q "^$user: role mongo=\"moderator\" graph=\"user\"$" "$WORK/check.out" || 
 ok "sync check reports a planted difference and exits 1"
 
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(cd "$WORK" && exec env NEO4JDB_SYNC_PORT="$port" NEO4JDB_SYNC_HOST=127.0.0.1 SYNC_ADMIN_TOKEN=admin-secret-4 \
+(cd "$WORK" && exec env NEO4JDB_SYNC_PORT="$port" NEO4JDB_SYNC_HOST=127.0.0.1 SYNC_ADMIN_TOKEN=admin-secret-4 SYNC_VALIDATE=true \
 	"$BIN" serve sync >"$WORK/serve.log" 2>&1) &
 pid=$!
 for _ in $(seq 1 200); do
@@ -131,6 +131,8 @@ done
 node "$created" | grep -q '"username": "from-nest"' || fail "a NestJS create on neo4j_sync_queue did not become a node"
 node "$created" | grep -q email && fail "email reached the node"
 curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_user_created{.*status="success"' || fail "no sync.user.created metric"
+# SYNC_VALIDATE read every written node back and found it as written.
+curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_validation_mismatch' && fail "validation found a mismatch"
 ok "a NestJS create_user_request on neo4j_sync_queue becomes a node; sync.user.created counted"
 
 kill -TERM "$pid"

@@ -85,6 +85,8 @@ struct SyncConfiguration {
     var batchSize: Int
     /// How long the first message of a batch waits for company.
     var batchWait: Duration
+    /// Read each written node back and count differences (`sync.validation.mismatch`).
+    var validate: Bool
     /// Bearer token of the `/sync/...` endpoints; nil: the endpoints are off.
     var adminToken: String?
 
@@ -101,6 +103,7 @@ struct SyncConfiguration {
             "SYNC_BATCH_SIZE", default: 50, range: 1...1000, expected: "a batch size from 1 to 1000")
         self.batchWait = .milliseconds(
             settings.int("SYNC_BATCH_WAIT_MS", default: 10, range: 0...1000, expected: "milliseconds from 0 to 1000"))
+        self.validate = settings.bool("SYNC_VALIDATE", default: false)
         self.adminToken = settings.string("SYNC_ADMIN_TOKEN", secret: true).flatMap { $0.isEmpty ? nil : $0 }
     }
 }

@@ -24,7 +24,8 @@ extension Runtime {
         let bolt = BoltClient(configuration: try sync.boltConfiguration(), logger: Logger(label: "decode-async.bolt"))
         let writer = UserGraphWriter(client: bolt, logger: logger)
         let service = UserSyncService(
-            writer: writer, batchSize: sync.batchSize, batchWait: sync.batchWait, logger: logger)
+            writer: writer, batchSize: sync.batchSize, batchWait: sync.batchWait, validate: sync.validate,
+            logger: logger)
         // Enough handlers in flight to fill a batch; the broker sends twice that ahead.
         let concurrency = max(10, sync.batchSize)
         let consumer = QueueConsumer(
