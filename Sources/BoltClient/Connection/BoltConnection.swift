@@ -58,6 +58,8 @@ public final class BoltConnection: Sendable {
         } catch {
             throw BoltError(.connectionFailed, "TLS configuration: \(error)")
         }
+        // SNI carries host names only; an IP address is verified against the certificate without it.
+        let serverName = (try? SocketAddress(ipAddress: address.host, port: 0)) == nil ? address.host : nil
         let handlerBox = NIOLockedValueBox<(EventLoopFuture<BoltVersion>, EventLoopFuture<BoltError>)?>(nil)
         let channel: any Channel
         do {
@@ -68,7 +70,7 @@ public final class BoltConnection: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         if let sslContext {
                             try channel.pipeline.syncOperations.addHandler(
-                                try NIOSSLClientHandler(context: sslContext, serverHostname: address.host))
+                                try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                         }
                         let handler = BoltChannelHandler(
                             eventLoop: channel.eventLoop,

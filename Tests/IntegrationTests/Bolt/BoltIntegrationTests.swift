@@ -157,3 +157,47 @@ struct BoltIntegrationTests {
         await client.shutdown()
     }
 }
+
+extension BoltIntegrationTests {
+    /// `bolt+ssc://` through a TLS terminator with a self-signed certificate (a Python peer in front of
+    /// the local listener); `bolt+s://` refuses the same certificate.
+    @Test func tlsSchemesEncryptAndVerifyAsTheirNamesSay() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bolt-tls-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cert = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        try await TestEnvironment.run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-keyout", key, "-out", cert,
+        ])
+        let target = URLComponents(string: Neo4jPeer.uri)?.port ?? 7687
+        let portFile = directory.appendingPathComponent("port").path
+        // Started in the background; it stops by itself after 120 s.
+        try await TestEnvironment.run([
+            "/bin/sh", "-c",
+            "\"$0\" Tests/IntegrationTests/Peers/tls_proxy.py \"$1\" \"$2\" \"$3\" > \"$4\" & sleep 0.5",
+            Neo4jPeer.python, cert, key, String(target), portFile,
+        ])
+        try await eventually("the TLS proxy printed its port") {
+            ((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "").hasSuffix("\n")
+        }
+        let port = try #require(
+            Int(try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        let trusting = BoltClient(configuration: try Neo4jPeer.configuration(uri: "bolt+ssc://localhost:\(port)"))
+        #expect(try await trusting.query("RETURN 'over tls' AS s").first?["s"] == "over tls")
+        await trusting.shutdown()
+
+        let verifying = BoltClient(configuration: try Neo4jPeer.configuration(uri: "bolt+s://localhost:\(port)"))
+        await #expect {
+            _ = try await verifying.query("RETURN 1 AS one")
+        } throws: { error in
+            // The handshake fails on the certificate, not on anything else.
+            guard let bolt = error as? BoltError else { return false }
+            return [.connectionFailed, .connectionClosed].contains(bolt.kind)
+                && bolt.message.contains("CERTIFICATE_VERIFY_FAILED")
+        }
+        await verifying.shutdown()
+    }
+}
