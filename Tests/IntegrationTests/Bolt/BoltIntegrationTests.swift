@@ -201,3 +201,22 @@ extension BoltIntegrationTests {
         await verifying.shutdown()
     }
 }
+
+extension BoltIntegrationTests {
+    /// With one connection allowed, a connection that died while checked out must be dropped (or the
+    /// next query would wait forever), and an idle one is checked with RESET before reuse.
+    @Test(.timeLimit(.minutes(1)))
+    func thePoolDropsDeadConnectionsAndChecksIdleOnes() async throws {
+        var configuration = try Neo4jPeer.configuration()
+        configuration.maximumConnectionsPerServer = 1
+        configuration.livenessCheckAfter = .zero
+        let client = BoltClient(configuration: configuration)
+        try await client.withConnection { connection in await connection.close() }
+        #expect(try await client.query("RETURN 1 AS one").first?["one"] == 1)
+        #expect(try await client.query("RETURN 2 AS two").first?["two"] == 2)
+        // A connection handed back inside a transaction is reset, not reused mid-transaction.
+        try await client.withConnection { connection in try await connection.begin() }
+        #expect(try await client.query("RETURN 3 AS three").first?["three"] == 3)
+        await client.shutdown()
+    }
+}
