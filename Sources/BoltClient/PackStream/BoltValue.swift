@@ -22,7 +22,8 @@ public enum BoltValue: Sendable, Hashable {
     case localDateTime(BoltLocalDateTime)
     case duration(BoltDuration)
     case point(BoltPoint)
-    /// A structure this client has no type for, kept as its tag and fields.
+    /// A structure this client has no type for, kept as its tag and fields (PackStream allows at
+    /// most 15; encoding more is a programming error and stops the process).
     case structure(tag: UInt8, fields: [BoltValue])
 }
 
