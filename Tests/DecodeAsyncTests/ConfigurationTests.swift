@@ -9,7 +9,7 @@ import Testing
 @Suite("Configuration from environment variables")
 struct ConfigurationTests {
     static let complete: [String: String] = [
-        "MONGO_URI": "mongodb://127.0.0.1:27017",
+        "MONGO_URI": "mongodb://127.0.0.1:27017/decode",
         "NEO4J_URI": "bolt://127.0.0.1:7687",
         "NEO4J_USER": "root",
         "NEO4J_PASSWORD": "s3cret-graph",
@@ -120,8 +120,21 @@ struct ConfigurationTests {
         #expect(try self.load(syncOnly, services: [.sync]).mongo == nil)
         #expect(try self.load([:], services: [.email]).mongo == nil)
         let both = try self.load(Self.complete, services: [.notifications, .sync])
-        #expect(both.mongo?.uri == "mongodb://127.0.0.1:27017")
+        #expect(both.mongo?.uri == "mongodb://127.0.0.1:27017/decode")
         #expect(both.mongo?.threads == 4)
+    }
+
+    @Test func theNotificationDatabaseMustBeNamed() {
+        var environment = Self.complete
+        environment["MONGO_URI"] = "mongodb://127.0.0.1:27017/?appName=x"
+        #expect(
+            self.errors(environment).contains(
+                "MONGO_DB_NAME is missing: expected the database holding notifications (MONGO_URI names none)"))
+        environment["MONGO_DB_NAME"] = "decode"
+        #expect(self.errors(environment).isEmpty)
+        #expect(MongoConfiguration.namesDatabase("mongodb://u:p@db1:27017,db2:27017/decode?replicaSet=rs0"))
+        #expect(!MongoConfiguration.namesDatabase("mongodb+srv://cluster0.example.net/?retryWrites=true"))
+        #expect(!MongoConfiguration.namesDatabase("mongodb://127.0.0.1:27017"))
     }
 
     @Test func mongoURIIsCheckedByLibmongoc() {

@@ -32,7 +32,7 @@ ok "malformed SMTP_PORT stops start-up with exit 78 and names the variable"
 
 # Secrets never reach `config` output.
 (cd "$WORK" && env -i PATH="$PATH" NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=graph-secret-1 \
-	JWT_ACCESS_TOKEN_SECRET=jwt-secret-2 MONGO_URI=mongodb://u:mongo-secret-3@127.0.0.1 "$BIN" config >"$WORK/config.out")
+	JWT_ACCESS_TOKEN_SECRET=jwt-secret-2 MONGO_URI=mongodb://u:mongo-secret-3@127.0.0.1/decode "$BIN" config >"$WORK/config.out")
 grep -q 'NEO4J_PASSWORD *= \*\*\*' "$WORK/config.out" || fail "config does not mask NEO4J_PASSWORD"
 grep -q 'MONGO_URI *= mongodb://u:\*\*\*@127.0.0.1' "$WORK/config.out" || fail "config does not mask the URI password"
 if grep -q -E 'graph-secret-1|jwt-secret-2|mongo-secret-3' "$WORK/config.out"; then fail "config printed a secret"; fi
@@ -44,7 +44,7 @@ email_port=$(free_port)
 sync_port=$(free_port)
 (cd "$WORK" && exec env -i PATH="$PATH" NOTIFICATION_PORT="$notification_port" EMAIL_WORKER_PORT="$email_port" \
 	NEO4JDB_SYNC_PORT="$sync_port" NOTIFICATION_HOST=127.0.0.1 EMAIL_WORKER_HOST=127.0.0.1 NEO4JDB_SYNC_HOST=127.0.0.1 \
-	RABBITMQ_URI="${RABBITMQ_URI:-amqp://guest:guest@127.0.0.1:5672}" MONGO_URI=mongodb://127.0.0.1:27017 NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=x \
+	RABBITMQ_URI="${RABBITMQ_URI:-amqp://guest:guest@127.0.0.1:5672}" MONGO_URI=mongodb://127.0.0.1:27017 MONGO_DB_NAME=decode NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=x \
 	DD_SERVICE=decode-test "$BIN" serve >"$WORK/serve.log" 2>&1) &
 pid=$!
 
@@ -62,16 +62,25 @@ for _ in $(seq 1 100); do
 done
 
 check_service() {
-	local name=$1 port=$2 body code
+	local name=$1 port=$2 flow=$3 body code
 	body=$(curl -fsS "http://127.0.0.1:$port/health") || fail "$name /health did not answer 200"
 	grep -q "\"service\":\"$name\"" <<<"$body" || fail "$name /health: $body"
 	grep -q '"status":"ok"' <<<"$body" || fail "$name /health: $body"
-	code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
-	if [ "$name" = neo4jdb-sync ]; then
+	if [ "$flow" = built ]; then
+		# Bounded wait: the consumer registers once the broker connection is up.
+		for _ in $(seq 1 100); do
+			code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
+			[ "$code" = 200 ] && break
+			sleep 0.1
+		done
+		[ "$code" = 200 ] || fail "$name /ready answered $code: $(cat "$WORK/ready.json")"
+	elif [ "$flow" = neo4j-down ]; then
 		# The sync flow exists; its Neo4j check is real and fails here (NEO4J_PASSWORD=x).
+		code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
 		[ "$code" = 503 ] || fail "$name /ready answered $code, expected 503 with a wrong Neo4j password"
 		grep -q '"name":"neo4j","status":"down"' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
 	else
+		code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
 		# No flow exists yet: /ready must say so instead of pretending.
 		[ "$code" = 503 ] || fail "$name /ready answered $code, expected 503 while its flow is not built"
 		grep -q '"name":"flow"' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
@@ -85,13 +94,28 @@ check_service() {
 	body=$(curl -fsS "http://127.0.0.1:$port/metrics") || fail "$name /metrics did not answer 200"
 	grep -q "metrics_service_initialized{service=\"decode-test\",env=\"production\",component=\"$name\"} 1" <<<"$body" ||
 		fail "$name /metrics lacks metrics_service_initialized: $body"
-	ok "$name on $port: /health 200, /ready 503 naming what is missing, /metrics"
+	ok "$name on $port: /health 200, /ready ($flow flow), /metrics"
 }
-check_service notification "$notification_port"
-check_service email-worker "$email_port"
-check_service neo4jdb-sync "$sync_port"
+check_service notification "$notification_port" built
+check_service email-worker "$email_port" pending
+check_service neo4jdb-sync "$sync_port" neo4j-down
 
-grep -q 'not built yet (issue #6)' "$WORK/serve.log" || fail "serve does not say the notification flow is missing"
+# The notification service: every dependency checked, Socket.IO handshake, REST envelope, NestJS 404.
+for check in rabbitmq mongodb redis consumer; do
+	grep -q "\"name\":\"$check\",\"status\":\"up\"" <<<"$(curl -sS "http://127.0.0.1:$notification_port/ready")" ||
+		fail "notification /ready lacks $check up"
+done
+handshake=$(curl -fsS "http://127.0.0.1:$notification_port/socket.io/?EIO=4&transport=polling") ||
+	fail "no Engine.IO handshake"
+grep -q '^0{"sid":' <<<"$handshake" || fail "Engine.IO handshake: $handshake"
+grep -q '"pingInterval":25000' <<<"$handshake" || fail "Engine.IO handshake: $handshake"
+code=$(curl -sS -o "$WORK/inbox.json" -w '%{http_code}' "http://127.0.0.1:$notification_port/notifications")
+[ "$code" = 401 ] || fail "GET /notifications without a token answered $code"
+grep -q '"error":"MISSING_TOKEN"' "$WORK/inbox.json" || fail "GET /notifications: $(cat "$WORK/inbox.json")"
+code=$(curl -sS -o "$WORK/unknown.json" -w '%{http_code}' "http://127.0.0.1:$notification_port/nope")
+[ "$code" = 404 ] || fail "unknown path answered $code"
+grep -q '"message":"Cannot GET /nope"' "$WORK/unknown.json" || fail "unknown path: $(cat "$WORK/unknown.json")"
+ok "notification: socket.io handshake, REST 401 envelope, NestJS 404"
 
 kill -TERM "$pid"
 for _ in $(seq 1 100); do

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (figures only; see scripts/bench for the side-by-side run).",
-        subcommands: [AMQP.self, Mongo.self, Sync.self]
+        subcommands: [AMQP.self, Mongo.self, SocketIOBench.self, NotificationsBench.self, Sync.self]
     )
 
     struct AMQP: AsyncParsableCommand {

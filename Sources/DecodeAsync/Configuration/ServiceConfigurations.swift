@@ -1,3 +1,4 @@
+import Foundation
 import MongoStore
 
 /// Where a service's HTTP server (health, metrics and, for notifications, REST and Socket.IO) listens.
@@ -15,6 +16,16 @@ struct NotificationConfiguration {
     var jwtAudience: String
     var authServiceURL: String?
     var frontendURL: String
+    /// Browser origins the Socket.IO endpoint accepts (`*`: any; the original hard-codes `*`).
+    var socketCORSOrigins: [String]
+    var socketEventsPerSecond: Double
+    var socketMaxEventBytes: Int
+    /// Seconds a presence entry lives without a refresh (refreshed every third of it).
+    var presenceTTLSeconds: Int
+    /// This instance's id in presence members and cross-instance emits.
+    var instanceID: String
+    var prefetch: UInt16
+    var concurrency: Int
 
     init(_ settings: inout SettingsReader) {
         self.http = HTTPBinding(
@@ -27,6 +38,21 @@ struct NotificationConfiguration {
         self.jwtAudience = settings.string("JWT_AUDIENCE", default: "decode-frontend") ?? "decode-frontend"
         self.authServiceURL = settings.uri("AUTH_SERVICE_URL", schemes: ["http", "https"])
         self.frontendURL = settings.string("FRONTEND_URL", default: "*") ?? "*"
+        self.socketCORSOrigins = (settings.string("SOCKET_CORS_ORIGINS", default: "*") ?? "*")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.socketEventsPerSecond = Double(
+            settings.int("SOCKET_EVENTS_PER_SECOND", default: 20, range: 1...10_000, expected: "events per second"))
+        self.socketMaxEventBytes = settings.int(
+            "SOCKET_MAX_EVENT_BYTES", default: 16_384, range: 256...1_000_000, expected: "a size in bytes")
+        self.presenceTTLSeconds = settings.int(
+            "PRESENCE_TTL_SECONDS", default: 90, range: 3...86_400, expected: "seconds from 3 to 86400")
+        self.instanceID =
+            settings.string("INSTANCE_ID")
+            ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt16.random(in: .min ... .max))"
+        self.prefetch = UInt16(
+            settings.int("NOTIFICATION_PREFETCH", default: 20, range: 1...1_000, expected: "a prefetch from 1 to 1000"))
+        self.concurrency = settings.int(
+            "NOTIFICATION_CONCURRENCY", default: 10, range: 1...256, expected: "a concurrency from 1 to 256")
     }
 
     /// `REDIS_URI` wins; without it the gateway's `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`/`REDIS_DB`
@@ -123,8 +149,20 @@ struct MongoConfiguration {
         if let uri, let problem = MongoClient.uriProblem(uri) {
             settings.invalid("MONGO_URI", value: uri, expected: "a MongoDB URI libmongoc accepts (\(problem))")
         }
-        let database = settings.string("MONGO_DB_NAME")
+        var database = settings.string("MONGO_DB_NAME")
+        if required, database == nil, let uri, !Self.namesDatabase(uri) {
+            database = settings.requiredString(
+                "MONGO_DB_NAME", expected: "the database holding notifications (MONGO_URI names none)")
+        }
         let threads = settings.int("MONGO_THREADS", default: 4, range: 1...64, expected: "a thread count from 1 to 64")
         return uri.map { MongoConfiguration(uri: $0, database: database, threads: threads) }
+    }
+
+    /// Whether a MongoDB URI has a database path (`mongodb://host/decode?...`).
+    static func namesDatabase(_ uri: String) -> Bool {
+        guard let schemeEnd = uri.range(of: "://") else { return false }
+        let rest = uri[schemeEnd.upperBound...].prefix { $0 != "?" }
+        guard let slash = rest.firstIndex(of: "/") else { return false }
+        return rest.index(after: slash) < rest.endIndex
     }
 }

@@ -14,7 +14,7 @@ struct SyncFlow {
     var worker: SyncWorker
     var checks: [ReadinessCheck]
     /// `/sync/...` (SyncHTTPRoutes), when MongoDB and `SYNC_ADMIN_TOKEN` are configured.
-    var routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
+    var routes: (@Sendable (Router<ServiceHost.Context>) -> Void)?
 }
 
 extension Runtime {
@@ -44,7 +44,7 @@ extension Runtime {
                 guard consumer.isReady else { throw ReadinessFailure("not consuming \(UserSyncService.queue) yet") }
             },
         ]
-        var routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
+        var routes: (@Sendable (Router<ServiceHost.Context>) -> Void)?
         if let mongo, let token = sync.adminToken {
             let http = SyncHTTPRoutes(
                 writer: writer, source: MongoUserSource(collection: try mongo.collection("users")), adminToken: token)

@@ -60,12 +60,6 @@ struct Runtime {
             if let mongoCheck, name != .email {
                 checks.append(mongoCheck)
             }
-            var routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
-            if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
-                groupServices.append(flow.worker)
-                checks += flow.checks
-                routes = flow.routes
-            }
             if let pending = name.pendingFlow {
                 logger.warning(
                     "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"
@@ -76,9 +70,22 @@ struct Runtime {
                     }
                 )
             }
-            let host = ServiceHost(
-                name: name, binding: binding, checks: checks, registry: registry, version: Self.version,
-                routes: routes)
+            var host = ServiceHost(
+                name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
+            if name == .notifications, let notifications = self.configuration.notifications, let mongo {
+                let wiring = try NotificationWiring(
+                    configuration: notifications, broker: broker, mongo: mongo, logger: logger)
+                groupServices += wiring.services
+                host.checks += wiring.checks
+                host.routes = wiring.routes
+                host.webSocketRoutes = wiring.webSocketRoutes
+                host.webSocketConfiguration = wiring.webSocketConfiguration
+            }
+            if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
+                groupServices.append(flow.worker)
+                host.checks += flow.checks
+                host.routes = flow.routes
+            }
             groupServices.append(host.makeApplication(logger: logger))
             Counter(label: "metrics.service.initialized", dimensions: [("component", name.displayName)]).increment()
         }

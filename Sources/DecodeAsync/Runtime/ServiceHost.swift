@@ -1,31 +1,46 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import Observability
 import Prometheus
 
 /// One service's HTTP server: `/health`, `/ready` and `/metrics` on the service's own port, plus the
-/// service's own routes once its flow exists.
+/// service's own routes, and the WebSocket upgrade when the service serves Socket.IO.
 struct ServiceHost {
+    typealias Context = BasicWebSocketRequestContext
+
     var name: ServiceName
     var binding: HTTPBinding
     var checks: [ReadinessCheck]
     var registry: PrometheusCollectorRegistry
     var version: String
-    /// The service's own routes, besides health, readiness and metrics.
-    var routes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil
+    /// Adds the service's own routes.
+    var routes: (@Sendable (Router<Context>) -> Void)?
+    /// Adds WebSocket routes; with them the server accepts upgrades.
+    var webSocketRoutes: (@Sendable (Router<Context>) -> Void)?
+    var webSocketConfiguration = WebSocketServerConfiguration()
 
     /// The Hummingbird application serving this host, as a `Service` for the process's group.
     func makeApplication(logger: Logger) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: Context.self)
         HealthEndpoints(
             service: self.name.displayName, version: self.version, checks: self.checks, registry: self.registry
         )
         .register(on: router)
         self.routes?(router)
+        var server = HTTPServerBuilder.http1()
+        if let webSocketRoutes = self.webSocketRoutes {
+            let webSocketRouter = Router(context: Context.self)
+            webSocketRoutes(webSocketRouter)
+            server = .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter, configuration: .init(ws: self.webSocketConfiguration))
+        }
         let name = self.name
         return Application(
             router: router,
+            server: server,
             configuration: .init(
                 address: .hostname(self.binding.host, port: self.binding.port),
                 serverName: "decode-async/\(name.displayName)"
@@ -47,7 +62,7 @@ extension ServiceName {
     /// health, readiness and metrics, and `/ready` says the flow is missing.
     var pendingFlow: (issue: Int, what: String)? {
         switch self {
-        case .notifications: (6, "notification delivery flow")
+        case .notifications: nil
         case .email: (7, "email processing flow")
         case .sync: nil
         }

@@ -19,6 +19,12 @@ public struct AccessTokenVerifier: Sendable {
             code: "AUTHENTICATION_REQUIRED", message: "Authentication token is required")
         public static let invalidToken = Refusal(code: "INVALID_TOKEN", message: "Invalid authentication token")
         public static let noUserID = Refusal(code: "INVALID_TOKEN", message: "No user ID in token")
+        public static let connectionError = Refusal(code: "CONNECTION_ERROR", message: "Failed to establish connection")
+
+        public init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
 
         public var description: String { "\(self.code): \(self.message)" }
     }

@@ -29,11 +29,15 @@ public struct EngineIOSession: Sendable {
         case badRequest(String)
     }
 
+    /// The close reason of a payload over `maxPayload`.
+    public static let payloadTooLarge = "payload too large"
+
     public let handshake: EngineIOHandshake
     public private(set) var state: State = .open(.polling)
     private var outbox: [EngineIOPacket] = []
     private var pollParked = false
-    private var awaitingPong = false
+    /// A ping went out and its pong has not come back yet.
+    public private(set) var awaitingPong = false
 
     /// A new session; the `open` packet is the first thing the client receives.
     public init(handshake: EngineIOHandshake, transport: Transport = .polling) {
@@ -75,7 +79,7 @@ public struct EngineIOSession: Sendable {
     public mutating func postReceived(_ payload: String, byteCount: Int) -> Action {
         switch self.state {
         case .open(.polling), .upgrading:
-            guard byteCount <= self.handshake.maxPayload else { return self.close("payload too large") }
+            guard byteCount <= self.handshake.maxPayload else { return self.close(Self.payloadTooLarge) }
             do {
                 return self.received(try EngineIOPacket.parsePayload(payload))
             } catch {
@@ -92,7 +96,7 @@ public struct EngineIOSession: Sendable {
 
     /// A text frame arrived on the session's WebSocket (the upgrade socket included).
     public mutating func webSocketTextReceived(_ text: String) -> Action {
-        guard text.utf8.count <= self.handshake.maxPayload else { return self.close("payload too large") }
+        guard text.utf8.count <= self.handshake.maxPayload else { return self.close(Self.payloadTooLarge) }
         let packet: EngineIOPacket
         do {
             packet = try EngineIOPacket.parse(Substring(text))

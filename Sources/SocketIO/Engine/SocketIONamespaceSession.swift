@@ -26,6 +26,8 @@ public struct SocketIONamespaceSession: Sendable {
     public let namespace: String
     public let socketID: String
     public private(set) var state: State = .awaitingConnect
+    /// The access token the socket authenticated with (for a later session check).
+    public private(set) var token: String?
     private var nextAckID = 0
     private let verifier: AccessTokenVerifier
     private let authorizationHeader: String?
@@ -73,6 +75,7 @@ public struct SocketIONamespaceSession: Sendable {
             do {
                 let userID = try self.verifier.userID(from: token, now: now)
                 self.state = .authenticated(userID: userID)
+                self.token = token
                 return ([connected.text], .authenticated(userID: userID))
             } catch let refusal {
                 self.state = .disconnected

@@ -74,11 +74,16 @@ struct MessagingHarness {
     }
 
     func deleteQueues() async throws {
+        try await Self.deleteQueues(of: self.topology)
+    }
+
+    /// Deletes a topology's main, retry and dead-letter queues.
+    static func deleteQueues(of topology: QueueTopology) async throws {
         let connection = try await AMQPConnection.connect(
             configuration: try AMQPConnectionConfiguration(uri: TestEnvironment.rabbitMQURI)
         )
         let channel = try await connection.openChannel()
-        for case .queue(let name, _, _, _, _) in self.topology.steps {
+        for case .queue(let name, _, _, _, _) in topology.steps {
             try await channel.queueDelete(name)
         }
         await connection.close()

@@ -1,0 +1,88 @@
+import AMQPClient
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import Messaging
+import MongoStore
+import NotificationService
+import Observability
+import RedisClient
+import ServiceLifecycle
+import SocketIO
+
+/// The notification service's parts: Redis (presence, cross-instance emits), the Socket.IO server,
+/// the delivery flow consuming `notification_queue`, and the REST routes.
+struct NotificationWiring {
+    var services: [any Service]
+    var checks: [ReadinessCheck]
+    var routes: @Sendable (Router<ServiceHost.Context>) -> Void
+    var webSocketRoutes: @Sendable (Router<ServiceHost.Context>) -> Void
+    var webSocketConfiguration: WebSocketServerConfiguration
+
+    init(configuration: NotificationConfiguration, broker: AMQPClient, mongo: MongoClient, logger: Logger) throws {
+        let redis = RedisClient(
+            configuration: try RedisConfiguration(uri: configuration.redisURI),
+            logger: Logger(label: "decode-async.redis")
+        )
+        let verifier = AccessTokenVerifier(
+            secret: configuration.jwtSecret, issuer: configuration.jwtIssuer, audience: configuration.jwtAudience)
+        let sessions = try configuration.authServiceURL.map { url in
+            guard let sessions = AuthServiceSessions(baseURL: url, logger: logger) else {
+                throw ConfigurationProblem("AUTH_SERVICE_URL is not an http(s) URL")
+            }
+            return sessions
+        }
+        let server = SocketIOServer(
+            configuration: SocketIOServerConfiguration(
+                corsOrigins: configuration.socketCORSOrigins,
+                eventsPerSecond: configuration.socketEventsPerSecond,
+                maxEventBytes: configuration.socketMaxEventBytes,
+                instanceID: configuration.instanceID
+            ),
+            verifier: verifier,
+            redis: redis,
+            presenceTTLSeconds: configuration.presenceTTLSeconds,
+            sessionCheck: sessions?.socketCheck,
+            logger: Logger(label: "decode-async.socket.io")
+        )
+        let store = try NotificationStore(client: mongo)
+        let delivery = NotificationDelivery(store: store, server: server, logger: logger)
+        server.setDelegate(delivery)
+        let flow = NotificationFlow(
+            store: store,
+            delivery: delivery,
+            broker: broker,
+            consumer: .init(
+                topology: QueueTopology(queue: NotificationFlow.queue),
+                prefetch: configuration.prefetch,
+                concurrency: configuration.concurrency
+            ),
+            logger: Logger(label: "decode-async.notifications")
+        )
+        let rest = NotificationRoutes(
+            store: store, delivery: delivery, verifier: verifier, sessions: sessions,
+            corsOrigin: configuration.frontendURL,
+            logger: logger)
+        self.services = [redis, server, flow]
+        self.checks = [
+            ReadinessCheck.shared(name: "redis") { try await redis.ping() },
+            ReadinessCheck(name: "consumer") {
+                guard flow.isReady else { throw ReadinessFailure("not consuming \(NotificationFlow.queue) yet") }
+            },
+        ]
+        self.routes = { router in
+            rest.register(on: router)
+            server.registerRoutes(on: router)
+        }
+        self.webSocketRoutes = { router in server.registerWebSocketRoute(on: router) }
+        self.webSocketConfiguration = server.webSocketConfiguration
+    }
+}
+
+/// A setting that passed parsing but cannot be used.
+struct ConfigurationProblem: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import Logging
+import Metrics
+import MongoStore
+import NIOConcurrencyHelpers
+import SocketIO
+
+/// Pushes notifications to users' sockets and records what happened to them: `delivered` once a
+/// push was written to a live socket of the user (on whichever instance holds it), the first client
+/// ack, reads over the socket, and the replay of undelivered notifications on connect.
+public final class NotificationDelivery: SocketIOServerDelegate {
+    public static let receivedEvent = "notification_received"
+    public static let unreadCountEvent = "unread_count_changed"
+    public static let markReadEvent = "mark_notification_read"
+    public static let readEvent = "notification_read"
+    /// Undelivered notifications pushed per batch on connect.
+    public static let replayBatch = 50
+
+    let store: NotificationStore
+    let server: SocketIOServer
+    let logger: Logger
+    /// Notifications being pushed by this instance: a concurrent duplicate message or the connect
+    /// replay skips them, so one client does not get the same notification twice from here.
+    private let inFlight = NIOLockedValueBox<Set<BSONObjectID>>([])
+
+    public init(store: NotificationStore, server: SocketIOServer, logger: Logger) {
+        self.store = store
+        self.server = server
+        self.logger = logger
+    }
+
+    // MARK: Pushing
+
+    /// Pushes a stored notification to every socket of its user, here or on another instance.
+    /// Returns false (and counts `user_not_connected`) when the user has no live socket anywhere.
+    @discardableResult
+    public func push(_ notification: Notification) async -> Bool {
+        let userID = notification.userID.hex
+        let dimensions = [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
+        guard await self.server.isUserConnected(userID) else {
+            Counter(
+                label: "websocket.message.failed",
+                dimensions: [("event_type", Self.receivedEvent), ("reason", "user_not_connected")]
+            ).increment()
+            return false
+        }
+        guard self.begin(notification.id) else { return true }
+        defer { self.end(notification.id) }
+        let start = ContinuousClock.now
+        await self.server.emit(toUser: userID, Self.receivedEvent, [Self.payload(notification)], wantsAck: true)
+        Metrics.Timer(label: "websocket.message.duration", dimensions: dimensions).record(duration: .now - start)
+        return true
+    }
+
+    /// Tells every socket of the user its unread count.
+    public func unreadCountChanged(userID: BSONObjectID) async {
+        do {
+            let count = try await self.store.unreadCount(userID: userID)
+            await self.server.emit(
+                toUser: userID.hex, Self.unreadCountEvent,
+                [
+                    Self.envelope(
+                        Self.unreadCountEvent, data: .object(["count": .number(Double(count))]), userID: userID.hex)
+                ]
+            )
+        } catch {
+            self.logger.warning("notifications: unread count not sent", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `notification_received`'s payload: the state before delivery is recorded (COMPAT.md 3.4).
+    static func payload(_ notification: Notification) -> JSONValue {
+        self.envelope(Self.receivedEvent, data: notification.socketJSON, userID: notification.userID.hex)
+    }
+
+    static func envelope(_ event: String, data: JSONValue, userID: String) -> JSONValue {
+        .object([
+            "event": .string(event),
+            "data": data,
+            "timestamp": .string(Notification.timestamp(Date())),
+            "userId": .string(userID),
+        ])
+    }
+
+    // MARK: SocketIOServerDelegate
+
+    /// A push was written to `sockets` of this instance's sockets: the notification is delivered.
+    public func roomEmitDelivered(_ emit: RoomEmit, sockets: Int) async {
+        guard emit.event == Self.receivedEvent, sockets > 0, let id = Self.notificationID(emit.arguments) else {
+            return
+        }
+        let type = emit.arguments.first?["data"]?["type"]?.stringValue ?? "unknown"
+        Counter(
+            label: "websocket.message.sent",
+            dimensions: [("event_type", Self.receivedEvent), ("notification_type", type)]
+        ).increment(by: sockets)
+        await self.recordDelivery(id, type: type)
+    }
+
+    public func roomEmitAcknowledged(_ emit: RoomEmit, userID: String, reply: [JSONValue]) async {
+        guard emit.event == Self.receivedEvent, let id = Self.notificationID(emit.arguments) else { return }
+        do {
+            try await self.store.markAcknowledged(id: id)
+        } catch {
+            self.logger.warning("notifications: ack not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// On (re)connect: the user's undelivered notifications, oldest first, in batches, each marked
+    /// delivered once written to this socket.
+    public func socketAuthenticated(_ socket: SocketIOSocket, userID: String) async {
+        guard let user = BSONObjectID(hex: userID) else { return }
+        var pushed = Set<BSONObjectID>()
+        while !socket.isClosed {
+            let batch: [Notification]
+            do {
+                batch = try await self.store.undelivered(userID: user, limit: Self.replayBatch)
+                    .filter { !pushed.contains($0.id) }
+            } catch {
+                self.logger.warning("notifications: undelivered replay failed", metadata: ["error": "\(error)"])
+                return
+            }
+            guard !batch.isEmpty else { return }
+            for notification in batch {
+                pushed.insert(notification.id)
+                guard self.begin(notification.id) else { continue }
+                defer { self.end(notification.id) }
+                let written = await socket.emit(Self.receivedEvent, [Self.payload(notification)]) { reply in
+                    guard reply != nil else { return }
+                    try? await self.store.markAcknowledged(id: notification.id)
+                }
+                guard written else { return }
+                Counter(
+                    label: "websocket.message.sent",
+                    dimensions: [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
+                ).increment()
+                await self.recordDelivery(notification.id, type: notification.type)
+            }
+        }
+    }
+
+    /// `mark_notification_read {notificationId}`: marks it read, answers `notification_read` to
+    /// this socket and the new unread count to all of the user's sockets; failures answer the
+    /// original's `error` event (`MARK_READ_ERROR`), and the socket stays.
+    public func socket(_ socket: SocketIOSocket, userID: String, event: String, arguments: [JSONValue]) async
+        -> [JSONValue]?
+    {
+        guard event == Self.markReadEvent else { return nil }
+        Counter(label: "websocket.message.received", dimensions: [("event_type", Self.markReadEvent)]).increment()
+        let start = ContinuousClock.now
+        let rawID = arguments.first?["notificationId"]?.stringValue
+        var failed = true
+        defer {
+            var dimensions = [("event_type", Self.markReadEvent)]
+            if failed { dimensions.append(("error", "true")) }
+            Metrics.Timer(label: "websocket.message.duration", dimensions: dimensions).record(duration: .now - start)
+        }
+        guard let user = BSONObjectID(hex: userID), let rawID, let id = BSONObjectID(hex: rawID) else {
+            await self.markReadFailed(socket)
+            return [.object(["success": .bool(false)])]
+        }
+        do {
+            guard let notification = try await self.store.markRead(id: id, userID: user) else {
+                await self.markReadFailed(socket)
+                return [.object(["success": .bool(false)])]
+            }
+            failed = false
+            Counter(
+                label: "notification.read",
+                dimensions: [("notification_type", notification.type), ("status", "success")]
+            ).increment()
+            await socket.emit(
+                Self.readEvent,
+                [Self.envelope(Self.markReadEvent, data: .object(["notificationId": .string(rawID)]), userID: userID)]
+            )
+            await self.unreadCountChanged(userID: user)
+            return [.object(["success": .bool(true)])]
+        } catch {
+            self.logger.warning("notifications: mark read failed", metadata: ["error": "\(error)"])
+            await self.markReadFailed(socket)
+            return [.object(["success": .bool(false)])]
+        }
+    }
+
+    private func markReadFailed(_ socket: SocketIOSocket) async {
+        Counter(label: "notification.read", dimensions: [("status", "failed")]).increment()
+        await socket.emit(
+            "error",
+            [
+                .object([
+                    "event": .string("error"),
+                    "error": .object([
+                        "code": .string("MARK_READ_ERROR"),
+                        "message": .string("Failed to mark notification as read"),
+                        "timestamp": .string(Notification.timestamp(Date())),
+                    ]),
+                ])
+            ]
+        )
+    }
+
+    private func recordDelivery(_ id: BSONObjectID, type: String) async {
+        do {
+            if try await self.store.markDelivered(id: id) {
+                Counter(label: "notification.delivered", dimensions: [("notification_type", type)]).increment()
+            }
+        } catch {
+            // It stays undelivered and is pushed again on the next connect.
+            self.logger.warning("notifications: delivery not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func begin(_ id: BSONObjectID) -> Bool {
+        self.inFlight.withLockedValue { $0.insert(id).inserted }
+    }
+
+    private func end(_ id: BSONObjectID) {
+        self.inFlight.withLockedValue { _ = $0.remove(id) }
+    }
+
+    static func notificationID(_ arguments: [JSONValue]) -> BSONObjectID? {
+        arguments.first?["data"]?["id"]?.stringValue.flatMap(BSONObjectID.init(hex:))
+    }
+}

@@ -1,0 +1,217 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOWebSocket
+
+/// Engine.IO's HTTP side: long-polling GET/POST, CORS preflight, and the WebSocket upgrade (a new
+/// WebSocket session, or the upgrade of a polling session by `sid`).
+extension SocketIOServer {
+    /// Engine.IO's error answers (HTTP 400 with `{"code", "message"}`).
+    enum EngineIOHTTPError: Int {
+        case unknownTransport = 0
+        case unknownSession = 1
+        case badRequest = 3
+        case unsupportedProtocolVersion = 5
+
+        var message: String {
+            switch self {
+            case .unknownTransport: "Transport unknown"
+            case .unknownSession: "Session ID unknown"
+            case .badRequest: "Bad request"
+            case .unsupportedProtocolVersion: "Unsupported protocol version"
+            }
+        }
+    }
+
+    /// The long-polling routes and the CORS preflight, on the service's HTTP router.
+    public func registerRoutes<Context: RequestContext>(on router: Router<Context>) {
+        let path = RouterPath(self.configuration.path)
+        router.get(path) { request, _ in await self.pollingGet(request) }
+        router.post(path) { request, _ in await self.pollingPost(request) }
+        router.on(path, method: .options) { request, _ in
+            Response(status: .noContent, headers: self.corsHeaders(request, preflight: true))
+        }
+    }
+
+    /// The WebSocket settings to serve ``registerWebSocketRoute(on:)`` with: frames may be somewhat
+    /// larger than `maxPayload` so that a message just over it is read whole and refused with close
+    /// code 1009; Engine.IO's own pings replace WebSocket pings.
+    public var webSocketConfiguration: WebSocketServerConfiguration {
+        WebSocketServerConfiguration(maxFrameSize: self.configuration.maxPayload + 65_536, autoPing: .disabled)
+    }
+
+    /// The WebSocket route, on the router given to `http1WebSocketUpgrade`.
+    public func registerWebSocketRoute<Context: WebSocketRequestContext>(on router: Router<Context>) {
+        router.ws(
+            RouterPath(self.configuration.path),
+            shouldUpgrade: { request, _ in
+                let query = request.uri.queryParameters
+                guard query["EIO"].map(String.init) == "4", query["transport"].map(String.init) == "websocket" else {
+                    return .dontUpgrade
+                }
+                if let sid = query["sid"].map(String.init) {
+                    guard let socket = self.socket(engineID: sid), socket.usesPolling else { return .dontUpgrade }
+                }
+                return .upgrade([:])
+            },
+            onUpgrade: { inbound, outbound, context in
+                let request = context.request
+                let socket: SocketIOSocket
+                if let sid = request.uri.queryParameters["sid"].map(String.init) {
+                    guard let existing = self.socket(engineID: sid) else { return }
+                    socket = existing
+                } else {
+                    guard
+                        let opened = self.open(
+                            transport: .websocket, authorizationHeader: request.headers[.authorization])
+                    else { return }
+                    socket = opened
+                }
+                try await self.serveWebSocket(socket, inbound: inbound, outbound: outbound)
+            }
+        )
+    }
+
+    private func serveWebSocket(
+        _ socket: SocketIOSocket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+    ) async throws {
+        let (frames, continuation) = AsyncStream<SocketIOSocket.Frame>.makeStream()
+        await self.process(socket.attachWebSocket(continuation), of: socket)
+        // Set when the client's side ended first: then the library answers the close (with 1009 for
+        // an oversized message) and the writer must not close with its own code.
+        let readerEnded = NIOLockedValueBox(false)
+        var readerError: (any Error)?
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The writer: frames in order; each frame's waiters hear whether it was written.
+                var failed = false
+                for await frame in frames {
+                    if !failed {
+                        do {
+                            try await outbound.write(.text(frame.text))
+                        } catch {
+                            failed = true
+                        }
+                    }
+                    for waiter in frame.written { waiter.resume(returning: !failed) }
+                }
+                // The session ended on our side: close the WebSocket, which ends the reader below.
+                if !readerEnded.withLockedValue({ $0 }) {
+                    let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
+                    try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: self.configuration.maxPayload) {
+                    switch message {
+                    case .text(let text):
+                        await self.process(socket.webSocketText(text), of: socket)
+                    case .binary:
+                        // Binary Socket.IO attachments are not part of this protocol's events.
+                        continue
+                    }
+                }
+                readerEnded.withLockedValue { $0 = true }
+                await self.webSocketEnded(socket, reason: "transport close")
+            } catch {
+                readerEnded.withLockedValue { $0 = true }
+                readerError = error
+                await self.webSocketEnded(socket, reason: "transport error")
+            }
+            try await group.waitForAll()
+        }
+        if let readerError {
+            // The WebSocket library closes with the matching code (1009 for a message over maxPayload).
+            throw readerError
+        }
+    }
+
+    private func webSocketEnded(_ socket: SocketIOSocket, reason: String) async {
+        if socket.usesPolling {
+            socket.detachWebSocket()
+        } else {
+            await self.process(socket.transportClosed(reason), of: socket)
+        }
+    }
+
+    private func pollingGet(_ request: Request) async -> Response {
+        let headers = self.corsHeaders(request, preflight: false)
+        let query = request.uri.queryParameters
+        if let refusal = Self.checkPolling(query) { return Self.engineError(refusal, headers: headers) }
+        let socket: SocketIOSocket
+        if let sid = query["sid"].map(String.init) {
+            guard let existing = self.socket(engineID: sid) else {
+                return Self.engineError(.unknownSession, headers: headers)
+            }
+            socket = existing
+        } else {
+            guard let opened = self.open(transport: .polling, authorizationHeader: request.headers[.authorization])
+            else { return Response(status: .serviceUnavailable, headers: headers) }
+            socket = opened
+        }
+        let (result, outcomes) = await socket.poll()
+        await self.process(outcomes, of: socket)
+        switch result {
+        case .packets(let packets):
+            return Self.text(EngineIOPacket.encodePayload(packets), headers: headers)
+        case .badRequest:
+            return Self.engineError(.badRequest, headers: headers)
+        }
+    }
+
+    private func pollingPost(_ request: Request) async -> Response {
+        let headers = self.corsHeaders(request, preflight: false)
+        let query = request.uri.queryParameters
+        if let refusal = Self.checkPolling(query) { return Self.engineError(refusal, headers: headers) }
+        guard let sid = query["sid"].map(String.init), let socket = self.socket(engineID: sid) else {
+            return Self.engineError(.unknownSession, headers: headers)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: self.configuration.maxPayload)
+        } catch {
+            await self.process(socket.transportClosed(EngineIOSession.payloadTooLarge), of: socket)
+            return Response(status: .contentTooLarge, headers: headers)
+        }
+        let (refusal, outcomes) = socket.post(String(buffer: body), byteCount: body.readableBytes)
+        await self.process(outcomes, of: socket)
+        if refusal != nil { return Self.engineError(.badRequest, headers: headers) }
+        return Self.text("ok", headers: headers)
+    }
+
+    private static func checkPolling(_ query: Parameters) -> EngineIOHTTPError? {
+        guard query["EIO"].map(String.init) == "4" else { return .unsupportedProtocolVersion }
+        guard query["transport"].map(String.init) == "polling" else { return .unknownTransport }
+        return nil
+    }
+
+    private func corsHeaders(_ request: Request, preflight: Bool) -> HTTPFields {
+        var headers = HTTPFields()
+        guard let origin = self.configuration.allowedOrigin(request.headers[.origin]) else { return headers }
+        headers[.accessControlAllowOrigin] = origin
+        if origin != "*" {
+            headers[.accessControlAllowCredentials] = "true"
+            headers[.vary] = "Origin"
+        }
+        if preflight {
+            headers[.accessControlAllowMethods] = "GET, POST"
+            headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+        }
+        return headers
+    }
+
+    private static func text(_ text: String, headers: HTTPFields) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/plain; charset=UTF-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private static func engineError(_ error: EngineIOHTTPError, headers: HTTPFields) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let body = JSONValue.object(["code": .number(Double(error.rawValue)), "message": .string(error.message)])
+        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
+    }
+}

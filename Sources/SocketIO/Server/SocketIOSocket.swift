@@ -1,0 +1,398 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// One client connection: its Engine.IO session, its namespace session, and the transport under
+/// them (a parked long-poll or a WebSocket writer). Every transport effect happens under one lock,
+/// in order; what the server must do afterwards (presence, rooms, the delegate) comes back as
+/// ``Outcome``s for the caller to run outside the lock.
+public final class SocketIOSocket: Sendable {
+    /// What the server does after the socket handled something.
+    enum Outcome: Sendable {
+        case authenticated(userID: String)
+        case event(name: String, arguments: [JSONValue], ackID: Int?)
+        case closed(reason: String)
+        /// The client's acknowledgement of one of our emits (nil: timed out or closed first).
+        case acknowledged(AckHandler, [JSONValue]?)
+    }
+
+    /// Receives a client's acknowledgement, or nil when it did not come.
+    public typealias AckHandler = @Sendable ([JSONValue]?) async -> Void
+
+    /// What a polling GET answers.
+    enum PollResult: Sendable, Equatable {
+        case packets([EngineIOPacket])
+        case badRequest(String)
+    }
+
+    /// A text frame for the WebSocket writer; `written` hears whether it left.
+    struct Frame: Sendable {
+        var text: String
+        var written: [CheckedContinuation<Bool, Never>]
+    }
+
+    private struct AckWaiter: Sendable {
+        var deadline: ContinuousClock.Instant
+        var handler: AckHandler
+    }
+
+    private struct State: Sendable {
+        var engine: EngineIOSession
+        var namespace: SocketIONamespaceSession
+        var userID: String?
+        var parkedPoll: CheckedContinuation<PollResult, Never>?
+        var webSocket: AsyncStream<Frame>.Continuation?
+        /// Emits waiting for their packet to leave (the polling outbox or the WebSocket).
+        var flushWaiters: [CheckedContinuation<Bool, Never>] = []
+        var acks: [Int: AckWaiter] = [:]
+        var nextPing: ContinuousClock.Instant
+        var pongDeadline: ContinuousClock.Instant?
+        var bucket: TokenBucket
+        var closedReason: String?
+    }
+
+    /// The Engine.IO session id (`sid` in the handshake and the query string).
+    public let engineID: String
+    /// The Socket.IO socket id (CONNECT answer, presence member).
+    public let id: String
+    public let connectedAt: ContinuousClock.Instant
+    private let configuration: SocketIOServerConfiguration
+    private let state: NIOLockedValueBox<State>
+
+    init(
+        engineID: String,
+        socketID: String,
+        transport: EngineIOSession.Transport,
+        authorizationHeader: String?,
+        verifier: AccessTokenVerifier,
+        configuration: SocketIOServerConfiguration,
+        now: ContinuousClock.Instant = .now
+    ) {
+        self.engineID = engineID
+        self.id = socketID
+        self.connectedAt = now
+        self.configuration = configuration
+        self.state = NIOLockedValueBox(
+            State(
+                engine: EngineIOSession(handshake: configuration.handshake(sid: engineID), transport: transport),
+                namespace: SocketIONamespaceSession(
+                    namespace: configuration.namespace,
+                    socketID: socketID,
+                    verifier: verifier,
+                    authorizationHeader: authorizationHeader
+                ),
+                nextPing: now + configuration.pingInterval,
+                bucket: TokenBucket(rate: configuration.eventsPerSecond, burst: configuration.eventBurst, now: now)
+            )
+        )
+    }
+
+    /// The authenticated user, nil before authentication.
+    public var userID: String? { self.state.withLockedValue { $0.userID } }
+    public var isClosed: Bool { self.closeReason != nil }
+    /// Why the session ended, nil while it is open.
+    public var closeReason: String? { self.state.withLockedValue { $0.closedReason } }
+    var usesPolling: Bool {
+        self.state.withLockedValue { state in
+            switch state.engine.state {
+            case .open(.polling), .upgrading: true
+            default: false
+            }
+        }
+    }
+
+    // MARK: Transport input
+
+    /// A polling GET: answers at once, or parks until there is something to send.
+    func poll() async -> (PollResult, [Outcome]) {
+        var outcomes: [Outcome] = []
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<PollResult, Never>) in
+            self.state.withLockedValue { state in
+                switch state.engine.pollRequested() {
+                case .parkPoll:
+                    state.parkedPoll = continuation
+                case .respondToPoll(let packets):
+                    Self.resolveFlushWaiters(&state, true)
+                    continuation.resume(returning: .packets(packets))
+                case .badRequest(let reason):
+                    continuation.resume(returning: .badRequest(reason))
+                case .close(let reason):
+                    outcomes += Self.closed(&state, reason: reason)
+                    continuation.resume(returning: .badRequest(reason))
+                default:
+                    continuation.resume(returning: .badRequest("unexpected poll"))
+                }
+            }
+        }
+        return (result, outcomes)
+    }
+
+    /// A polling POST's body.
+    func post(_ payload: String, byteCount: Int, now: ContinuousClock.Instant = .now) -> (String?, [Outcome]) {
+        self.state.withLockedValue { state in
+            var outcomes: [Outcome] = []
+            let action = state.engine.postReceived(payload, byteCount: byteCount)
+            if case .badRequest(let reason) = action { return (reason, []) }
+            self.apply(action, &state, &outcomes, now: now)
+            if case .close(let reason) = action { return (reason, outcomes) }
+            return (nil, outcomes)
+        }
+    }
+
+    /// The WebSocket of this session is ready; frames for it arrive on `frames`.
+    func attachWebSocket(_ frames: AsyncStream<Frame>.Continuation) -> [Outcome] {
+        self.state.withLockedValue { state in
+            guard state.closedReason == nil else {
+                frames.finish()
+                return []
+            }
+            state.webSocket = frames
+            var outcomes: [Outcome] = []
+            self.apply(state.engine.webSocketOpened(), &state, &outcomes, now: .now)
+            return outcomes
+        }
+    }
+
+    /// The WebSocket ended before the session moved onto it (a failed upgrade probe): polling
+    /// carries on.
+    func detachWebSocket() {
+        self.state.withLockedValue { state in
+            state.webSocket?.finish()
+            state.webSocket = nil
+        }
+    }
+
+    /// A text message arrived on the WebSocket.
+    func webSocketText(_ text: String, now: ContinuousClock.Instant = .now) -> [Outcome] {
+        self.state.withLockedValue { state in
+            var outcomes: [Outcome] = []
+            let action = state.engine.webSocketTextReceived(text)
+            self.apply(action, &state, &outcomes, now: now)
+            if case .respondToPoll = action {
+                // The upgrade released the parked poll; what queued meanwhile goes to the WebSocket.
+                self.apply(state.engine.pendingForWebSocket(), &state, &outcomes, now: now)
+            }
+            return outcomes
+        }
+    }
+
+    /// The transport went away (WebSocket closed, server shutting down).
+    func transportClosed(_ reason: String) -> [Outcome] {
+        self.state.withLockedValue { state in
+            var outcomes: [Outcome] = []
+            self.apply(state.engine.transportClosed(reason), &state, &outcomes, now: .now)
+            return outcomes
+        }
+    }
+
+    /// Heartbeat: a ping when due, the end of a session whose pong is late, expired acks.
+    func tick(now: ContinuousClock.Instant) -> [Outcome] {
+        self.state.withLockedValue { state -> [Outcome] in
+            guard state.closedReason == nil else { return [] }
+            var outcomes: [Outcome] = []
+            if let deadline = state.pongDeadline, now >= deadline {
+                state.pongDeadline = nil
+                if state.engine.awaitingPong {
+                    self.apply(state.engine.transportClosed("ping timeout"), &state, &outcomes, now: now)
+                    return outcomes
+                }
+            }
+            if now >= state.nextPing {
+                state.nextPing = now + self.configuration.pingInterval
+                state.pongDeadline = now + self.configuration.pingTimeout
+                self.apply(state.engine.pingTimerFired(), &state, &outcomes, now: now)
+            }
+            for (id, waiter) in state.acks where waiter.deadline <= now {
+                state.acks[id] = nil
+                outcomes.append(.acknowledged(waiter.handler, nil))
+            }
+            return outcomes
+        }
+    }
+
+    // MARK: Output
+
+    /// Emits an event to this socket. Returns true once the packet was written to the WebSocket or
+    /// handed to a long-poll, false when the socket closed first. With `onAck`, the client's
+    /// acknowledgement (or nil after the ack timeout) is passed to it.
+    @discardableResult
+    public func emit(
+        _ event: String,
+        _ arguments: [JSONValue],
+        onAck: AckHandler? = nil
+    ) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            self.state.withLockedValue { state in
+                guard state.closedReason == nil, state.userID != nil else {
+                    continuation.resume(returning: false)
+                    return
+                }
+                let (text, ackID) = state.namespace.emit(event, arguments, wantsAck: onAck != nil)
+                if let ackID, let onAck {
+                    state.acks[ackID] = AckWaiter(deadline: .now + self.configuration.ackTimeout, handler: onAck)
+                }
+                state.flushWaiters.append(continuation)
+                var outcomes: [Outcome] = []
+                self.apply(state.engine.send([text]), &state, &outcomes, now: .now)
+            }
+        }
+    }
+
+    /// Emits and waits for the client's acknowledgement; nil when it did not come in time or the
+    /// socket closed.
+    public func emitWithAck(_ event: String, _ arguments: [JSONValue]) async -> [JSONValue]? {
+        let (replies, continuation) = AsyncStream<[JSONValue]?>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let sent = await self.emit(event, arguments) { reply in
+            continuation.yield(reply)
+            continuation.finish()
+        }
+        if !sent {
+            // Never sent, or the socket closed (which answered the ack with nil).
+            continuation.finish()
+        }
+        for await reply in replies {
+            return reply
+        }
+        return nil
+    }
+
+    /// The token the socket authenticated with.
+    var token: String? { self.state.withLockedValue { $0.namespace.token } }
+
+    /// Refuses an authenticated socket after all (its session was revoked): the original's `error`
+    /// event and a DISCONNECT, then the session ends.
+    func refuse(_ refusal: AccessTokenVerifier.Refusal) -> [Outcome] {
+        self.state.withLockedValue { state in
+            var outcomes: [Outcome] = []
+            let disconnect = SocketIOPacket(type: .disconnect, namespace: self.configuration.namespace)
+            let error = state.namespace.errorEvent(refusal.code, refusal.message, now: Date())
+            self.apply(state.engine.send([error, disconnect.text]), &state, &outcomes, now: .now)
+            outcomes += Self.closed(&state, reason: "session refused")
+            return outcomes
+        }
+    }
+
+    /// Answers a client's event that asked for an acknowledgement.
+    func acknowledge(_ id: Int, _ arguments: [JSONValue]) {
+        self.state.withLockedValue { state in
+            guard state.closedReason == nil else { return }
+            var outcomes: [Outcome] = []
+            self.apply(state.engine.send([state.namespace.ack(id, arguments)]), &state, &outcomes, now: .now)
+        }
+    }
+
+    /// Ends the session (server side), e.g. at shutdown.
+    func close(_ reason: String) -> [Outcome] {
+        self.transportClosed(reason)
+    }
+
+    // MARK: Internals
+
+    /// Carries out one Engine.IO action under the lock.
+    private func apply(
+        _ action: EngineIOSession.Action,
+        _ state: inout State,
+        _ outcomes: inout [Outcome],
+        now: ContinuousClock.Instant
+    ) {
+        switch action {
+        case .none, .badRequest:
+            return
+        case .parkPoll:
+            return
+        case .respondToPoll(let packets):
+            guard let parked = state.parkedPoll else { return }
+            state.parkedPoll = nil
+            parked.resume(returning: .packets(packets))
+            Self.resolveFlushWaiters(&state, true)
+        case .sendOnWebSocket(let packets):
+            guard let webSocket = state.webSocket else { return }
+            for (index, packet) in packets.enumerated() {
+                let last = index == packets.count - 1
+                var frame = Frame(text: packet.text, written: [])
+                if last {
+                    frame.written = state.flushWaiters
+                    state.flushWaiters.removeAll()
+                }
+                webSocket.yield(frame)
+            }
+        case .deliver(let messages):
+            for message in messages {
+                self.received(message, &state, &outcomes, now: now)
+            }
+        case .close(let reason):
+            outcomes += Self.closed(&state, reason: reason)
+        }
+    }
+
+    /// One Socket.IO packet from the client.
+    private func received(
+        _ text: String, _ state: inout State, _ outcomes: inout [Outcome], now: ContinuousClock.Instant
+    ) {
+        let isEvent = text.first == "2"
+        if isEvent, state.userID != nil {
+            if text.utf8.count > self.configuration.maxEventBytes {
+                self.sendError("MESSAGE_TOO_LARGE", "Message exceeds the size limit", &state, &outcomes, now: now)
+                return
+            }
+            if !state.bucket.take(now: now) {
+                self.sendError("RATE_LIMIT_EXCEEDED", "Too many events", &state, &outcomes, now: now)
+                return
+            }
+        }
+        let (send, outcome) = state.namespace.received(text)
+        if !send.isEmpty {
+            self.apply(state.engine.send(send), &state, &outcomes, now: now)
+        }
+        switch outcome {
+        case .none:
+            break
+        case .authenticated(let userID):
+            state.userID = userID
+            outcomes.append(.authenticated(userID: userID))
+        case .event(let name, let arguments, let ackID):
+            outcomes.append(.event(name: name, arguments: arguments, ackID: ackID))
+        case .ackReceived(let id, let arguments):
+            if let waiter = state.acks.removeValue(forKey: id) {
+                outcomes.append(.acknowledged(waiter.handler, arguments))
+            }
+        case .disconnected:
+            // A refused token or the client leaving the namespace: the user no longer counts as
+            // connected; the Engine.IO session ends with the client or the next ping timeout.
+            if state.userID != nil {
+                outcomes += Self.closed(&state, reason: "client namespace disconnect")
+                // The Engine.IO session is over for us too.
+                _ = state.engine.transportClosed("client namespace disconnect")
+            }
+        }
+    }
+
+    private func sendError(
+        _ code: String, _ message: String, _ state: inout State, _ outcomes: inout [Outcome],
+        now: ContinuousClock.Instant
+    ) {
+        let text = state.namespace.errorEvent(code, message, now: Date())
+        self.apply(state.engine.send([text]), &state, &outcomes, now: now)
+    }
+
+    /// The session ended: release every waiter, end the WebSocket writer.
+    private static func closed(_ state: inout State, reason: String) -> [Outcome] {
+        guard state.closedReason == nil else { return [] }
+        state.closedReason = reason
+        state.parkedPoll?.resume(returning: .packets([.close]))
+        state.parkedPoll = nil
+        resolveFlushWaiters(&state, false)
+        state.webSocket?.finish()
+        state.webSocket = nil
+        let acks = state.acks.values.map { Outcome.acknowledged($0.handler, nil) }
+        state.acks.removeAll()
+        return [.closed(reason: reason)] + acks
+    }
+
+    private static func resolveFlushWaiters(_ state: inout State, _ sent: Bool) {
+        let waiters = state.flushWaiters
+        state.flushWaiters.removeAll()
+        for waiter in waiters {
+            waiter.resume(returning: sent)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import AMQPClient
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Messaging
+import MongoStore
+import NotificationService
+import RedisClient
+import ServiceLifecycle
+import SocketIO
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The notification service as production wires it (broker, Redis, Socket.IO, the flow, REST),
+/// on an ephemeral port, its own queue, its own MongoDB database and its own Redis channel.
+struct NotificationHarness: Sendable {
+    static let secret = "notification-test-secret"
+    static var signer: AccessTokenSigner { AccessTokenSigner(secret: Self.secret) }
+
+    let url: String
+    let queue: String
+    let store: NotificationStore
+    let delivery: NotificationDelivery
+    let server: SocketIOServer
+    let publisher: MessagePublisher
+    let broker: AMQPClient
+    let redis: RedisClient
+    let collection: MongoCollection
+
+    static func run(
+        authService: String? = nil, _ body: @Sendable (NotificationHarness) async throws -> Void
+    ) async throws {
+        let sessions = authService.flatMap { AuthServiceSessions(baseURL: $0, logger: Logger(label: "test.auth")) }
+        let queue = TestEnvironment.uniqueName("test.notifications")
+        let database = "decode_test_\(UUID().uuidString.prefix(8).lowercased())"
+        let mongo = try MongoClient(uri: MongoIntegrationURI.uri, database: database)
+        let broker = try MessagingHarness.makeClient()
+        let redis = RedisClient(configuration: try RedisConfiguration(uri: RedisIntegrationTests.uri))
+        let verifier = AccessTokenVerifier(secret: Self.secret)
+        let server = SocketIOServer(
+            configuration: SocketIOServerConfiguration(
+                pingInterval: .seconds(2), pingTimeout: .seconds(2), instanceID: TestEnvironment.uniqueName("n"),
+                busChannel: TestEnvironment.uniqueName("test.bus")
+            ),
+            verifier: verifier,
+            redis: redis,
+            presenceTTLSeconds: 30,
+            sessionCheck: sessions?.socketCheck,
+            logger: Logger(label: "test.socket.io")
+        )
+        let store = try NotificationStore(client: mongo)
+        let delivery = NotificationDelivery(store: store, server: server, logger: Logger(label: "test.notifications"))
+        server.setDelegate(delivery)
+        let flow = NotificationFlow(
+            store: store,
+            delivery: delivery,
+            broker: broker,
+            consumer: .init(
+                topology: QueueTopology(
+                    queue: queue, retry: RetryPolicy(baseDelay: .milliseconds(100), factor: 2, maxRetries: 1, jitter: 0)
+                ),
+                prefetch: 10,
+                concurrency: 4
+            ),
+            logger: Logger(label: "test.notifications")
+        )
+        let rest = NotificationRoutes(
+            store: store, delivery: delivery, verifier: verifier, sessions: sessions, corsOrigin: "*",
+            logger: Logger(label: "test.rest"))
+        let port = PortBox()
+        let application = GatewayHarness.application(serving: server, port: port) { router in
+            rest.register(on: router)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [broker, redis, server, flow, application], logger: Logger(label: "test.group"))
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let outcome: Result<Void, any Error>
+            do {
+                try await eventually("the service listens and consumes") { await port.value != 0 && flow.isReady }
+                let harness = NotificationHarness(
+                    url: "http://127.0.0.1:\(await port.value)",
+                    queue: queue,
+                    store: store,
+                    delivery: delivery,
+                    server: server,
+                    publisher: MessagePublisher(client: broker),
+                    broker: broker,
+                    redis: redis,
+                    collection: try mongo.collection(NotificationStore.collectionName)
+                )
+                outcome = .success(try await body(harness))
+            } catch {
+                outcome = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            _ = try? await mongo.collection("notifications").runWriteCommand(["dropDatabase": .int32(1)])
+            try? await MessagingHarness.deleteQueues(of: QueueTopology(queue: queue))
+            try? await mongo.shutdown()
+            try outcome.get()
+        }
+    }
+
+    static func newUserID() -> String { BSONObjectID.generate().hex }
+
+    /// An HTTP request to the service; returns the status and the JSON body.
+    func request(_ method: String, _ path: String, token: String?) async throws -> (Int, JSONValue) {
+        var request = URLRequest(url: try #require(URL(string: self.url + path)))
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let body = (try? JSONValue.parse(Substring(String(decoding: data, as: UTF8.self)))) ?? .null
+        return (status, body)
+    }
+}
+
+enum MongoIntegrationURI {
+    static var uri: String { ProcessInfo.processInfo.environment["MONGO_URI"] ?? "mongodb://127.0.0.1:27017" }
+}
