@@ -130,6 +130,11 @@ for _ in $(seq 1 100); do
 done
 node "$created" | grep -q '"username": "from-nest"' || fail "a NestJS create on neo4j_sync_queue did not become a node"
 node "$created" | grep -q email && fail "email reached the node"
+# The counter is recorded just after the commit that made the node visible: a bounded wait.
+for _ in $(seq 1 50); do
+	curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_user_created{.*status="success"' && break
+	sleep 0.1
+done
 curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_user_created{.*status="success"' || fail "no sync.user.created metric"
 # SYNC_VALIDATE read every written node back and found it as written.
 curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_validation_mismatch' && fail "validation found a mismatch"
