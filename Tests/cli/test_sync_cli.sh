@@ -131,13 +131,15 @@ done
 node "$created" | grep -q '"username": "from-nest"' || fail "a NestJS create on neo4j_sync_queue did not become a node"
 node "$created" | grep -q email && fail "email reached the node"
 # The counter is recorded just after the commit that made the node visible: a bounded wait.
+# (Metrics are read into a variable first: `curl | grep -q` fails under pipefail when grep stops early.)
 for _ in $(seq 1 50); do
-	curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_user_created{.*status="success"' && break
+	metrics=$(curl -s "http://127.0.0.1:$port/metrics")
+	grep -q 'sync_user_created{.*status="success"' <<<"$metrics" && break
 	sleep 0.1
 done
-curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_user_created{.*status="success"' || fail "no sync.user.created metric"
+grep -q 'sync_user_created{.*status="success"' <<<"$metrics" || fail "no sync.user.created metric"
 # SYNC_VALIDATE read every written node back and found it as written.
-curl -s "http://127.0.0.1:$port/metrics" | grep -q 'sync_validation_mismatch' && fail "validation found a mismatch"
+grep -q 'sync_validation_mismatch' <<<"$metrics" && fail "validation found a mismatch"
 ok "a NestJS create_user_request on neo4j_sync_queue becomes a node; sync.user.created counted"
 
 kill -TERM "$pid"
