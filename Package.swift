@@ -247,6 +247,7 @@ let package = Package(
             name: "BoltClientTests",
             dependencies: [
                 "BoltClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

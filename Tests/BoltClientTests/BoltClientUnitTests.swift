@@ -1,3 +1,4 @@
+import Logging
 import Testing
 
 @testable import BoltClient
@@ -71,5 +72,59 @@ import Testing
         #expect(try record.get("missing", as: String?.self) == nil)
         #expect(throws: BoltError.self) { try record.get("name", as: Int.self) }
         #expect(record["nope"] == .null)
+    }
+}
+
+@Suite struct TransactionRetryTests {
+    actor Attempts {
+        var count = 0
+        func next() -> Int {
+            self.count += 1
+            return self.count
+        }
+    }
+
+    private let logger = Logger(label: "test")
+
+    @Test func transientErrorsAreRetriedUntilTheBodySucceeds() async throws {
+        let attempts = Attempts()
+        let result = try await BoltClient.retrying(
+            maximumRetryTime: .seconds(10), initialDelay: .milliseconds(1), logger: self.logger
+        ) {
+            if await attempts.next() < 3 {
+                throw BoltError(.server, code: "Neo.TransientError.Transaction.DeadlockDetected", "deadlock")
+            }
+            return "done"
+        }
+        #expect(result == "done")
+        #expect(await attempts.count == 3)
+    }
+
+    @Test func clientErrorsAreNotRetried() async throws {
+        let attempts = Attempts()
+        await #expect(throws: BoltError.self) {
+            try await BoltClient.retrying(
+                maximumRetryTime: .seconds(10), initialDelay: .milliseconds(1), logger: self.logger
+            ) {
+                _ = await attempts.next()
+                throw BoltError(.server, code: "Neo.ClientError.Statement.SyntaxError", "bad")
+            }
+        }
+        #expect(await attempts.count == 1)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func retryingGivesUpAtTheTimeLimit() async throws {
+        let attempts = Attempts()
+        await #expect(throws: BoltError(.connectionClosed, "gone")) {
+            try await BoltClient.retrying(
+                maximumRetryTime: .milliseconds(30), initialDelay: .milliseconds(10), logger: self.logger
+            ) {
+                _ = await attempts.next()
+                throw BoltError(.connectionClosed, "gone")
+            }
+        }
+        // Pauses of 10 and 20 ms fit a 30 ms limit at most once each: never more than three attempts.
+        #expect((1...3).contains(await attempts.count))
     }
 }

@@ -93,25 +93,41 @@ public final class BoltClient: Sendable {
         maximumRetryTime: Duration = .seconds(30),
         _ body: (BoltTransaction) async throws -> T
     ) async throws -> T {
+        try await Self.retrying(maximumRetryTime: maximumRetryTime, logger: self.logger) {
+            try await self.withConnection(write: write) { connection in
+                try await connection.begin(database: self.configuration.database, write: write)
+                do {
+                    let result = try await body(BoltTransaction(connection: connection))
+                    try await connection.commit()
+                    return result
+                } catch {
+                    // A FAILURE already ended the transaction on the server (and the connection reset
+                    // itself); anything else leaves it open.
+                    let endedByServer = (error as? BoltError).map { [.server, .ignored].contains($0.kind) } ?? false
+                    if connection.isOpen, !endedByServer { try? await connection.rollback() }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, throws something not retryable (``BoltError/isRetryable``),
+    /// or the next pause would end after `maximumRetryTime`; pauses start at `initialDelay`, double
+    /// up to 5 s, with ±20 % jitter.
+    static func retrying<T>(
+        maximumRetryTime: Duration,
+        initialDelay: Duration = .milliseconds(50),
+        logger: Logger,
+        _ attempt: () async throws -> T
+    ) async throws -> T {
         let start = ContinuousClock.now
-        var delay = Duration.milliseconds(50)
+        var delay = initialDelay
         while true {
             do {
-                return try await self.withConnection(write: write) { connection in
-                    try await connection.begin(database: self.configuration.database, write: write)
-                    do {
-                        let result = try await body(BoltTransaction(connection: connection))
-                        try await connection.commit()
-                        return result
-                    } catch {
-                        if connection.isOpen { try? await connection.rollback() }
-                        throw error
-                    }
-                }
+                return try await attempt()
             } catch let error as BoltError {
                 guard error.isRetryable, ContinuousClock.now - start + delay < maximumRetryTime else { throw error }
-                self.logger.warning(
-                    "transaction failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                logger.warning("transaction failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try await Task.sleep(for: delay * Double.random(in: 0.8...1.2))
                 delay = min(delay * 2, .seconds(5))
             }
