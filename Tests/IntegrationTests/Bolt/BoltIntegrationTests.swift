@@ -220,3 +220,22 @@ extension BoltIntegrationTests {
         await client.shutdown()
     }
 }
+
+extension BoltIntegrationTests {
+    /// The database goes to the server with every statement and transaction: the stack's `neo4j`
+    /// database answers, a missing one is refused with a Neo4j code.
+    @Test func databaseSelectionReachesTheServer() async throws {
+        let configuration = try Neo4jPeer.configuration()
+        let connection = try await BoltConnection.connect(to: configuration.address, configuration: configuration)
+        #expect(try await connection.run("RETURN 1 AS one", database: "neo4j").first()?["one"] == 1)
+        await #expect {
+            _ = try await connection.run("RETURN 1 AS one", database: "no_such_database_\(UUID().uuidString.prefix(6))")
+        } throws: { error in
+            (error as? BoltError)?.code?.hasPrefix("Neo.") == true
+        }
+        // ArcadeDB keeps a refused database selected on the connection (the Python driver sees the
+        // same), so the next statement names its database again.
+        #expect(try await connection.run("RETURN 2 AS two", database: "neo4j").first()?["two"] == 2)
+        await connection.close()
+    }
+}
