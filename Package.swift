@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
         .library(name: "MongoStore", targets: ["MongoStore"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "BoltClient", targets: ["BoltClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -77,6 +78,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BoltClient",
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -177,10 +190,25 @@ let package = Package(
             resources: [.copy("Templates")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GraphSync",
+            dependencies: [
+                "BoltClient",
+                "Messaging",
+                "MongoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "DecodeAsync",
             dependencies: [
                 "AMQPClient",
+                "BoltClient",
+                "GraphSync",
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
@@ -249,6 +277,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BoltClientTests",
+            dependencies: [
+                "BoltClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GraphSyncTests",
+            dependencies: [
+                "GraphSync", "BoltClient", "Messaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO",
@@ -287,6 +335,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "AMQPClient",
+                "BoltClient",
+                "GraphSync",
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",

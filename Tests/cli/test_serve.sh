@@ -91,6 +91,11 @@ check_service() {
 		[ "$code" = 503 ] || fail "$name /ready answered $code, expected 503"
 		# The flow exists; the SMTP server it verifies does not answer.
 		grep -q '"name":"smtp","status":"down"' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
+	elif [ "$flow" = neo4j-down ]; then
+		# The sync flow exists; its Neo4j check is real and fails here (NEO4J_PASSWORD=x).
+		code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
+		[ "$code" = 503 ] || fail "$name /ready answered $code, expected 503 with a wrong Neo4j password"
+		grep -q '"name":"neo4j","status":"down"' "$WORK/ready.json" || fail "$name /ready: $(cat "$WORK/ready.json")"
 	else
 		code=$(curl -sS -o "$WORK/ready.json" -w '%{http_code}' "http://127.0.0.1:$port/ready")
 		# No flow exists yet: /ready must say so instead of pretending.
@@ -110,10 +115,10 @@ check_service() {
 }
 check_service notification "$notification_port" built
 check_service email-worker "$email_port" smtp-down
-check_service neo4jdb-sync "$sync_port" pending
+check_service neo4jdb-sync "$sync_port" neo4j-down
 
 # The notification service: every dependency checked, Socket.IO handshake, REST envelope, NestJS 404.
-for check in rabbitmq mongodb redis consumer; do
+for check in rabbitmq mongodb redis socket.io consumer; do
 	grep -q "\"name\":\"$check\",\"status\":\"up\"" <<<"$(curl -sS "http://127.0.0.1:$notification_port/ready")" ||
 		fail "notification /ready lacks $check up"
 done

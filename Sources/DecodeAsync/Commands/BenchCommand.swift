@@ -11,7 +11,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (figures only; see scripts/bench for the side-by-side run).",
-        subcommands: [AMQP.self, Mongo.self, SocketIOBench.self, NotificationsBench.self, Email.self]
+        subcommands: [
+            AMQP.self, Mongo.self, SocketIOBench.self, NotificationsBench.self, Email.self, Sync.self,
+        ]
     )
 
     struct AMQP: AsyncParsableCommand {

@@ -6,7 +6,11 @@ import Observability
 /// A short-lived broker session for operator commands (`emit`, `dlq`): reads `RABBITMQ_URI` as the
 /// services do, runs a recovering client for the duration of `body`, then closes it.
 enum BrokerSession {
-    static func run<Result: Sendable>(_ body: (AMQPClient) async throws -> Result) async throws -> Result {
+    /// `bootstrapLogging` false when the command already set logging up (it can be done once per process).
+    static func run<Result: Sendable>(
+        bootstrapLogging: Bool = true,
+        _ body: (AMQPClient) async throws -> Result
+    ) async throws -> Result {
         let configuration: DecodeAsyncConfiguration
         do {
             configuration = try DecodeAsyncConfiguration.load(
@@ -17,7 +21,9 @@ enum BrokerSession {
             }
             throw ExitCodeError(code: 78)
         }
-        LoggingBootstrap.bootstrap(format: configuration.shared.logFormat, level: .warning)
+        if bootstrapLogging {
+            LoggingBootstrap.bootstrap(format: configuration.shared.logFormat, level: .warning)
+        }
         var connection = try AMQPConnectionConfiguration(uri: configuration.shared.rabbitmqURI)
         connection.connectionName = "decode-async-cli"
         connection.connectionTimeout = .seconds(5)

@@ -6,7 +6,7 @@ import SystemPackage
 /// as the original NestJS services read them.
 enum ConfigurationSource {
     static let secretVariables: Set<String> = [
-        "JWT_ACCESS_TOKEN_SECRET", "SMTP_PASS", "NEO4J_PASSWORD", "REDIS_PASSWORD",
+        "JWT_ACCESS_TOKEN_SECRET", "SMTP_PASS", "NEO4J_PASSWORD", "REDIS_PASSWORD", "SYNC_ADMIN_TOKEN",
     ]
 
     /// A reader over `environment` (the process's by default) backed by the `.env`-style file at

@@ -143,6 +143,14 @@ struct SyncConfiguration {
     var neo4jUser: String
     var neo4jPassword: String
     var neo4jDatabase: String?
+    /// Messages written in one UNWIND transaction at most (1: no batching).
+    var batchSize: Int
+    /// How long the first message of a batch waits for company.
+    var batchWait: Duration
+    /// Read each written node back and count differences (`sync.validation.mismatch`).
+    var validate: Bool
+    /// Bearer token of the `/sync/...` endpoints; nil: the endpoints are off.
+    var adminToken: String?
 
     init(_ settings: inout SettingsReader) {
         self.http = HTTPBinding(
@@ -153,6 +161,12 @@ struct SyncConfiguration {
         self.neo4jUser = settings.requiredString("NEO4J_USER", expected: "the Neo4j user name")
         self.neo4jPassword = settings.requiredString("NEO4J_PASSWORD", secret: true, expected: "the Neo4j password")
         self.neo4jDatabase = settings.string("NEO4J_DATABASE")
+        self.batchSize = settings.int(
+            "SYNC_BATCH_SIZE", default: 50, range: 1...1000, expected: "a batch size from 1 to 1000")
+        self.batchWait = .milliseconds(
+            settings.int("SYNC_BATCH_WAIT_MS", default: 10, range: 0...1000, expected: "milliseconds from 0 to 1000"))
+        self.validate = settings.bool("SYNC_VALIDATE", default: false)
+        self.adminToken = settings.string("SYNC_ADMIN_TOKEN", secret: true).flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -68,6 +68,11 @@ struct NotificationWiring {
         self.services = [redis, server, flow]
         self.checks = [
             ReadinessCheck.shared(name: "redis") { try await redis.ping() },
+            ReadinessCheck(name: "socket.io") {
+                guard server.isReady else {
+                    throw ReadinessFailure("not subscribed to other instances' room emits yet")
+                }
+            },
             ReadinessCheck(name: "consumer") {
                 guard flow.isReady else { throw ReadinessFailure("not consuming \(NotificationFlow.queue) yet") }
             },

@@ -88,6 +88,11 @@ struct Runtime {
                 host.webSocketRoutes = wiring.webSocketRoutes
                 host.webSocketConfiguration = wiring.webSocketConfiguration
             }
+            if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
+                groupServices.append(flow.worker)
+                host.checks += flow.checks
+                host.routes = flow.routes
+            }
             groupServices.append(host.makeApplication(logger: logger))
             Counter(label: "metrics.service.initialized", dimensions: [("component", name.displayName)]).increment()
         }

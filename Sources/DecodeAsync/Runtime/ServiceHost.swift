@@ -64,7 +64,7 @@ extension ServiceName {
         switch self {
         case .notifications: nil
         case .email: nil
-        case .sync: (8, "MongoDB to Neo4j sync flow")
+        case .sync: nil
         }
     }
 }

@@ -59,6 +59,7 @@ public final class SocketIOServer: Service, Sendable {
     private let registry = NIOLockedValueBox(Registry())
     private let delegateBox = NIOLockedValueBox<(any SocketIOServerDelegate)?>(nil)
     private let activeGauge = Gauge(label: "websocket.connections.active")
+    private let subscribed = NIOLockedValueBox(false)
     /// Work that must not hold up the request that triggered it (the delegate's connect handling),
     /// run by ``run()``'s task group.
     private let background = AsyncStream<@Sendable () async -> Void>.makeStream()
@@ -101,6 +102,14 @@ public final class SocketIOServer: Service, Sendable {
     private var delegate: (any SocketIOServerDelegate)? { self.delegateBox.withLockedValue { $0 } }
 
     // MARK: Queries
+
+    /// Whether room emits of other instances reach this one (always, without Redis): the bus
+    /// subscription is registered and Redis confirmed it.
+    public var isReady: Bool {
+        guard let redis else { return true }
+        return self.subscribed.withLockedValue { $0 }
+            && redis.confirmedSubscriptions.contains(.channel(self.configuration.busChannel))
+    }
 
     /// Sockets on this instance.
     public var localSocketCount: Int { self.registry.withLockedValue { $0.sockets.count } }
@@ -346,6 +355,7 @@ public final class SocketIOServer: Service, Sendable {
     private func deliverBusMessages(_ redis: RedisClient) async {
         do {
             let messages = try await redis.subscribe(.channel(self.configuration.busChannel))
+            self.subscribed.withLockedValue { $0 = true }
             // Ends when the server is cancelled (shutdown): the stream's iteration stops.
             await withDiscardingTaskGroup { group in
                 for await message in messages {

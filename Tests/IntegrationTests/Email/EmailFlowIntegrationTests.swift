@@ -172,7 +172,18 @@ struct EmailFlowIntegrationTests {
 
                 // The server comes back; replaying the dead letter delivers the mail.
                 reserved.release()
-                let peer = try await SMTPPeer.start("plain", port: reserved.port)
+                // Another process may take the freed port for a moment (an outgoing connection's
+                // ephemeral port): try again for a while rather than fail on EADDRINUSE.
+                var started: SMTPPeer?
+                for attempt in 1...20 {
+                    do {
+                        started = try await SMTPPeer.start("plain", port: reserved.port)
+                        break
+                    } catch  where attempt < 20 {
+                        try await Task.sleep(for: .milliseconds(500))
+                    }
+                }
+                let peer = try #require(started)
                 do {
                     let replayed = try await DeadLetterQueue(client: harness.client, topology: harness.topology)
                         .replay()

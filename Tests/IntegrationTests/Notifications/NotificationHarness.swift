@@ -43,7 +43,7 @@ struct NotificationHarness: Sendable {
         let verifier = AccessTokenVerifier(secret: Self.secret)
         let server = SocketIOServer(
             configuration: SocketIOServerConfiguration(
-                pingInterval: .seconds(2), pingTimeout: .seconds(2), instanceID: TestEnvironment.uniqueName("n"),
+                pingInterval: .seconds(2), pingTimeout: .seconds(15), instanceID: TestEnvironment.uniqueName("n"),
                 busChannel: TestEnvironment.uniqueName("test.bus")
             ),
             verifier: verifier,
@@ -83,7 +83,9 @@ struct NotificationHarness: Sendable {
             tasks.addTask { try await group.run() }
             let outcome: Result<Void, any Error>
             do {
-                try await eventually("the service listens and consumes") { await port.value != 0 && flow.isReady }
+                try await eventually("the service listens and consumes") {
+                    await port.value != 0 && flow.isReady && server.isReady
+                }
                 let harness = NotificationHarness(
                     url: "http://127.0.0.1:\(await port.value)",
                     queue: queue,

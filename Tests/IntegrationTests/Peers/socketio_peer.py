@@ -95,7 +95,7 @@ def main():
 
     sio._handle_disconnect = record_disconnect
 
-    kwargs = {"namespaces": [NAMESPACE], "wait_timeout": 10}
+    kwargs = {"namespaces": [NAMESPACE], "wait_timeout": 30}
     if use_header:
         kwargs["headers"] = {"Authorization": "Bearer " + token}
     else:
@@ -108,28 +108,28 @@ def main():
         # Collect N notification_received events (acking each), then stay STAY seconds to see
         # whether any arrives twice.
         wanted = int(scenario.split(":")[1])
-        deadline = time.time() + 20
+        deadline = time.time() + 40
         while time.time() < deadline and len([e for e in report["events"] if e["event"] == "notification_received"]) < wanted:
             time.sleep(0.05)
         time.sleep(float(stay))
     elif scenario.startswith("read:"):
         # Mark a notification read over the socket; record the answer events.
         report["ack"] = sio.call(
-            "mark_notification_read", {"notificationId": scenario.split(":", 1)[1]}, namespace=NAMESPACE, timeout=10
+            "mark_notification_read", {"notificationId": scenario.split(":", 1)[1]}, namespace=NAMESPACE, timeout=30
         )
         time.sleep(float(stay))
     elif scenario == "refused":
         # The server, not this client, must end the namespace connection.
-        report["server_disconnected"] = refused.wait(10)
+        report["server_disconnected"] = refused.wait(30)
     elif scenario == "session":
-        if not received.wait(20):
+        if not received.wait(40):
             report["timeout"] = "no notification_received"
         report["mark_read_reply"] = sio.call(
-            "mark_notification_read", {"notificationId": "665f1c2e9b1d4a00000000aa"}, namespace=NAMESPACE, timeout=10
+            "mark_notification_read", {"notificationId": "665f1c2e9b1d4a00000000aa"}, namespace=NAMESPACE, timeout=30
         )
         # Stay across several ping intervals; the connection must survive them.
         time.sleep(float(stay))
-        report["echo_reply"] = sio.call("echo", {"still": "here"}, namespace=NAMESPACE, timeout=10)
+        report["echo_reply"] = sio.call("echo", {"still": "here"}, namespace=NAMESPACE, timeout=30)
         report["transport"] = sio.transport()
     report["connected_at_end"] = sio.connected
     sio.disconnect()

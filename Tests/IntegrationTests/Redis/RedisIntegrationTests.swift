@@ -148,7 +148,10 @@ struct RedisIntegrationTests {
     }
 
     @Test func pubSubDeliversAndResubscribesAfterTheConnectionIsKilled() async throws {
-        let subscriber = try self.makeClient()
+        // A name of its own, so the kill below reaches this subscriber and no other test's.
+        var configuration = try RedisConfiguration(uri: Self.uri)
+        configuration.clientName = TestEnvironment.uniqueName("killed-subscriber")
+        let subscriber = RedisClient(configuration: configuration)
         let publisher = try self.makeClient()
         let channel = TestEnvironment.uniqueName("events")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -171,7 +174,14 @@ struct RedisIntegrationTests {
             #expect(await shardIterator.next().map { String(buffer: $0.payload) } == "sharded")
 
             // Kill the subscriber's connection at the server: the client reconnects and resubscribes.
-            try await publisher.send(["CLIENT", "KILL", "TYPE", "pubsub"])
+            let clients = try await publisher.send(["CLIENT", "LIST", "TYPE", "pubsub"]).string ?? ""
+            let ids = clients.split(separator: "\n")
+                .filter { $0.contains(" name=\(configuration.clientName) ") }
+                .compactMap { line in line.split(separator: " ").first { $0.hasPrefix("id=") }?.dropFirst(3) }
+            #expect(ids.count == 1)
+            for id in ids {
+                try await publisher.send(["CLIENT", "KILL", "ID", .string(String(id))])
+            }
             try await eventually("resubscribed after the kill") {
                 let subscribers =
                     try await publisher.send(["PUBSUB", "NUMSUB", .string(channel)]).elements?.last?.int ?? 0

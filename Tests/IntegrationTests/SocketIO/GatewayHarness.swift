@@ -52,7 +52,9 @@ struct GatewayHarness {
     static func run(
         instances: Int = 1,
         pingInterval: Duration = .seconds(1),
-        pingTimeout: Duration = .seconds(2),
+        // Pings every second (sessions in the tests outlive several), with a generous pong deadline:
+        // under a loaded CI machine a starved Python client may answer late.
+        pingTimeout: Duration = .seconds(15),
         _ body: @Sendable ([Gateway]) async throws -> Void
     ) async throws {
         let redis = RedisClient(configuration: try RedisConfiguration(uri: RedisIntegrationTests.uri))
@@ -88,9 +90,7 @@ struct GatewayHarness {
             var ready: [Gateway] = []
             for (gateway, _, port) in gateways {
                 try await eventually("the gateway listens") { await port.value != 0 }
-                try await eventually("the bus subscription is confirmed") {
-                    redis.confirmedSubscriptions.contains(.channel(bus))
-                }
+                try await eventually("the bus subscription is confirmed") { gateway.server.isReady }
                 var gateway = gateway
                 gateway.url = "http://127.0.0.1:\(await port.value)"
                 ready.append(gateway)

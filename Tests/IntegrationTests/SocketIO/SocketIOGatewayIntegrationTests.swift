@@ -17,7 +17,7 @@ struct SocketIOGatewayIntegrationTests {
         stay: String = "3.5"
     ) async throws -> JSONValue {
         let output = try await TestEnvironment.run(
-            [Self.python, Self.peer, url, token, transports, scenario, tokenIn, stay], timeout: .seconds(60))
+            [Self.python, Self.peer, url, token, transports, scenario, tokenIn, stay], timeout: .seconds(120))
         let line = try #require(output.split(separator: "\n").last { $0.hasPrefix("{") }, "peer output: \(output)")
         return try JSONValue.parse(line)
     }

@@ -25,6 +25,20 @@ enum MongoLock {
     }
 }
 
+/// The same for the graph server: ArcadeDB keeps a refused database selected, so the test that
+/// provokes it runs alone.
+enum GraphLock {
+    static let lock = ResourceLock()
+
+    static func shared<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await Self.lock.holding(exclusive: false, body)
+    }
+
+    static func exclusive<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await Self.lock.holding(exclusive: true, body)
+    }
+}
+
 /// A shared/exclusive lock over a server that tests share.
 actor ResourceLock {
     private var readers = 0

@@ -1,0 +1,75 @@
+/// Every BoltClient failure: what kind, the Neo4j status code when the server sent one, and a message.
+/// Credentials never appear in it.
+public struct BoltError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The server answered FAILURE; ``BoltError/code`` holds its status code.
+        case server
+        /// The server ignored the request because an earlier one in the pipeline failed.
+        case ignored
+        case connectionFailed
+        case connectionClosed
+        case timeout
+        case authenticationFailed
+        case protocolViolation
+        case invalidURI
+        /// The server speaks none of the offered Bolt versions.
+        case unsupportedVersion
+        /// No routing table or no server for the requested role.
+        case routing
+        case poolClosed
+        /// A record field does not have the requested type.
+        case typeMismatch
+    }
+
+    public var kind: Kind
+    /// The Neo4j status code, e.g. `Neo.ClientError.Schema.ConstraintValidationFailed`.
+    public var code: String?
+    public var message: String
+
+    public init(_ kind: Kind, code: String? = nil, _ message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    /// Builds the error of a FAILURE: Bolt 5.7+ sends `neo4j_code`, older versions `code`.
+    static func failure(_ metadata: [String: BoltValue]) -> BoltError {
+        let code =
+            metadata["neo4j_code"]?.stringValue ?? metadata["code"]?.stringValue
+            ?? "Neo.DatabaseError.General.UnknownError"
+        let message = metadata["message"]?.stringValue ?? ""
+        let kind: Kind = code.hasPrefix("Neo.ClientError.Security.") ? .authenticationFailed : .server
+        return BoltError(kind, code: code, message)
+    }
+
+    /// `Neo.TransientError...`, plus the cluster errors a fresh routing table fixes, plus a lost connection.
+    public var isRetryable: Bool {
+        switch self.kind {
+        case .connectionFailed, .connectionClosed, .timeout, .routing: return true
+        case .server:
+            guard let code else { return false }
+            if code.hasPrefix("Neo.TransientError.") {
+                // Neo4j marks these two transient, but they are terminations a retry must not undo.
+                return code != "Neo.TransientError.Transaction.Terminated"
+                    && code != "Neo.TransientError.Transaction.LockClientStopped"
+            }
+            return self.needsRoutingRefresh
+        default: return false
+        }
+    }
+
+    /// A write reached a server that is no longer (or never was) the leader.
+    public var needsRoutingRefresh: Bool {
+        code == "Neo.ClientError.Cluster.NotALeader" || code == "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
+    }
+
+    /// The error's classification, the second part of its code (`ClientError`, `TransientError`, `DatabaseError`).
+    public var classification: String? {
+        self.code.flatMap { $0.split(separator: ".").dropFirst().first.map(String.init) }
+    }
+
+    public var description: String {
+        if let code { return "Bolt \(self.kind) \(code): \(self.message)" }
+        return "Bolt \(self.kind): \(self.message)"
+    }
+}

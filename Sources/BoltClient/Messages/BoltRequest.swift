@@ -1,0 +1,91 @@
+import NIOCore
+
+/// A client message (Bolt request). Credentials in `hello` and `logon` are never printed.
+public enum BoltRequest: Sendable, Equatable {
+    case hello(extra: [String: BoltValue])
+    case logon(auth: [String: BoltValue])
+    case logoff
+    case goodbye
+    case reset
+    case run(query: String, parameters: [String: BoltValue], extra: [String: BoltValue])
+    case begin(extra: [String: BoltValue])
+    case commit
+    case rollback
+    /// `n` records to discard, -1 for all; `qid` -1 for the last statement.
+    case discard(n: Int64, qid: Int64)
+    /// `n` records to stream, -1 for all; `qid` -1 for the last statement.
+    case pull(n: Int64, qid: Int64)
+    case route(routing: [String: BoltValue], bookmarks: [String], extra: [String: BoltValue])
+
+    /// The kind without arguments, which decides how the server state moves on its summary.
+    public enum Kind: Sendable, Equatable {
+        case hello, logon, logoff, goodbye, reset, run, begin, commit, rollback, discard, pull, route
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .hello: .hello
+        case .logon: .logon
+        case .logoff: .logoff
+        case .goodbye: .goodbye
+        case .reset: .reset
+        case .run: .run
+        case .begin: .begin
+        case .commit: .commit
+        case .rollback: .rollback
+        case .discard: .discard
+        case .pull: .pull
+        case .route: .route
+        }
+    }
+
+    var tag: UInt8 {
+        switch self {
+        case .hello: 0x01
+        case .goodbye: 0x02
+        case .reset: 0x0F
+        case .run: 0x10
+        case .begin: 0x11
+        case .commit: 0x12
+        case .rollback: 0x13
+        case .discard: 0x2F
+        case .pull: 0x3F
+        case .route: 0x66
+        case .logon: 0x6A
+        case .logoff: 0x6B
+        }
+    }
+
+    var fields: [BoltValue] {
+        switch self {
+        case .hello(let extra): [.map(extra)]
+        case .logon(let auth): [.map(auth)]
+        case .logoff, .goodbye, .reset, .commit, .rollback: []
+        case .run(let query, let parameters, let extra): [.string(query), .map(parameters), .map(extra)]
+        case .begin(let extra): [.map(extra)]
+        case .discard(let n, let qid), .pull(let n, let qid): [.map(Self.streamExtra(n: n, qid: qid))]
+        case .route(let routing, let bookmarks, let extra):
+            [.map(routing), .list(bookmarks.map(BoltValue.string)), .map(extra)]
+        }
+    }
+
+    private static func streamExtra(n: Int64, qid: Int64) -> [String: BoltValue] {
+        qid == -1 ? ["n": .int(n)] : ["n": .int(n), "qid": .int(qid)]
+    }
+
+    /// Writes the message as PackStream (a structure), not yet chunked.
+    func encode(into buffer: inout ByteBuffer, encoder: PackStreamEncoder) {
+        encoder.encodeStructure(self.tag, self.fields, into: &buffer)
+    }
+}
+
+extension BoltRequest: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .run(let query, _, _): "RUN \(query.prefix(80))"
+        case .hello: "HELLO"
+        case .logon: "LOGON"
+        default: "\(self.kind)".uppercased()
+        }
+    }
+}

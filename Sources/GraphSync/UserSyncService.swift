@@ -1,0 +1,156 @@
+import BoltClient
+import Foundation
+import Logging
+import Messaging
+import Metrics
+
+/// The graph sync flow: validates `create_user_request` / `update_user_request` payloads, writes them
+/// through the batcher, classifies failures for the consumer (transient: retry; permanent: dead
+/// letter with the reason or the Neo4j code) and records the metrics of COMPAT.md 6.
+public struct UserSyncService: Sendable {
+    public static let queue = "neo4j_sync_queue"
+
+    public let writer: UserGraphWriter
+    let batcher: SyncBatcher
+    let logger: Logger
+    /// Read each written node back and count differences (`sync.validation.mismatch`).
+    let validate: Bool
+
+    /// `batchSize` 1 writes every message alone; larger sizes group messages arriving within `batchWait`.
+    /// `validate` reads every created or updated node back and compares it with the message.
+    public init(
+        writer: UserGraphWriter, batchSize: Int = 50, batchWait: Duration = .milliseconds(10), validate: Bool = false,
+        logger: Logger
+    ) {
+        self.validate = validate
+        self.writer = writer
+        self.batcher = SyncBatcher(maximumSize: batchSize, maximumWait: batchWait) { rows in
+            try await writer.apply(rows)
+        }
+        self.logger = logger
+    }
+
+    /// The consumer's handlers for both patterns.
+    public var handlers: [MessageHandler] {
+        [UserSyncOperation.create, .update].map { operation in
+            MessageHandler(
+                pattern: "\(operation.rawValue)_user_request",
+                payload: UserDocument.self,
+                messageType: { _ in "\(operation.rawValue)_user" },
+                body: { document, _ in try await self.handle(document, operation: operation) }
+            )
+        }
+    }
+
+    /// Applies one message; returns the outcome once it is committed.
+    ///
+    /// - Throws: ``MessageHandlingError``: permanent for an invalid document or a Neo4j client error,
+    ///   transient for an unreachable server or a `Neo.TransientError`.
+    @discardableResult
+    public func handle(_ document: UserDocument, operation: UserSyncOperation) async throws -> UserSyncOutcome {
+        let start = ContinuousClock.now
+        let row: UserSyncRow
+        do throws(UserMapping.Invalid) {
+            row = try UserMapping.row(from: document, operation: operation)
+        } catch {
+            UserSyncMetrics.failed(operation: operation, since: start)
+            throw MessageHandlingError.permanent("invalid user document: \(error.reason)")
+        }
+        do {
+            let outcome = try await self.batcher.submit(row)
+            UserSyncMetrics.succeeded(operation: operation, outcome: outcome, since: start)
+            if outcome == .stale {
+                self.logger.info("stale update ignored", metadata: ["user_id": "\(row.userID)"])
+            }
+            if self.validate, outcome == .created || outcome == .updated {
+                await self.validateWrite(row)
+            }
+            return outcome
+        } catch {
+            UserSyncMetrics.failed(operation: operation, since: start)
+            throw Self.classify(error)
+        }
+    }
+
+    /// The seed's optional step 8: the node must hold what was written and Float counters. A
+    /// difference (or a failed read) is logged and counted, never fails the message.
+    func validateWrite(_ row: UserSyncRow) async {
+        let mismatches: [String]
+        do {
+            mismatches = Self.mismatches(row: row, node: try await self.writer.node(of: row.userID))
+        } catch {
+            self.logger.warning("validation read failed", metadata: ["user_id": "\(row.userID)", "error": "\(error)"])
+            return
+        }
+        guard !mismatches.isEmpty else { return }
+        self.logger.warning(
+            "the node differs from the message just written",
+            metadata: ["user_id": "\(row.userID)", "fields": "\(mismatches.joined(separator: ","))"])
+        Counter(label: "sync.validation.mismatch", dimensions: [("operation", row.operation.metricOperation)])
+            .increment()
+    }
+
+    /// The properties of `row` the node does not hold, plus counters that are missing or not Floats.
+    static func mismatches(row: UserSyncRow, node: [String: BoltValue]?) -> [String] {
+        guard let node else { return ["node"] }
+        var fields = row.properties.keys.sorted().filter { node[$0] != .string(row.properties[$0] ?? "") }
+        for counter in ["following_number", "followers_number"] {
+            if case .float = node[counter] { continue }
+            fields.append(counter)
+        }
+        return fields
+    }
+
+    /// Neo4j errors to the consumer's dispositions. A uniqueness violation from the sync's own MERGE
+    /// can only be a concurrent create of the same user by another instance: retried, after which the
+    /// MERGE matches.
+    static func classify(_ error: any Error) -> MessageHandlingError {
+        guard let bolt = error as? BoltError else {
+            return .transient("graph write failed: \(error)")
+        }
+        if bolt.isRetryable || bolt.code == "Neo.ClientError.Schema.ConstraintValidationFailed" {
+            return .transient("Neo4j \(bolt.code ?? "\(bolt.kind)"): \(bolt.message)")
+        }
+        return .permanent("Neo4j \(bolt.code ?? "\(bolt.kind)"): \(bolt.message)")
+    }
+}
+
+/// The `sync.*` metrics of COMPAT.md 6 (no `user_id` tag).
+enum UserSyncMetrics {
+    static func succeeded(operation: UserSyncOperation, outcome: UserSyncOutcome, since start: ContinuousClock.Instant)
+    {
+        // An update that had to create the node counts under the create names, as in the original.
+        let counted: UserSyncOperation = outcome == .created ? .create : operation
+        let status: String
+        let syncType: String?
+        switch outcome {
+        case .created, .updated:
+            status = "success"
+            syncType = counted == .create ? "user_creation" : "user_update"
+        case .alreadyExists:
+            status = "already_exists"
+            syncType = nil
+        case .stale:
+            status = "stale"
+            syncType = nil
+        }
+        var dimensions = [("operation", counted.metricOperation), ("status", status)]
+        if let syncType { dimensions.append(("sync_type", syncType)) }
+        Counter(label: counted == .create ? "sync.user.created" : "sync.user.updated", dimensions: dimensions)
+            .increment()
+        Timer(label: "sync.duration", dimensions: dimensions).recordNanoseconds(self.nanoseconds(since: start))
+    }
+
+    static func failed(operation: UserSyncOperation, since start: ContinuousClock.Instant) {
+        let dimensions = [("operation", operation.metricOperation), ("status", "failed")]
+        Counter(label: operation == .create ? "sync.user.created" : "sync.user.updated", dimensions: dimensions)
+            .increment()
+        Counter(label: "sync.errors", dimensions: [("operation", operation.metricOperation)]).increment()
+        Timer(label: "sync.duration", dimensions: dimensions).recordNanoseconds(self.nanoseconds(since: start))
+    }
+
+    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+}

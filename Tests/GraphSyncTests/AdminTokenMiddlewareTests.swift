@@ -1,0 +1,36 @@
+import BoltClient
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GraphSync
+
+@Suite struct AdminTokenMiddlewareTests {
+    @Test func onlyTheExactBearerTokenPasses() async throws {
+        let router = Router()
+        router.group("sync").add(middleware: AdminTokenMiddleware<BasicRequestContext>(token: "s3cret"))
+            .get("check") { _, _ in "passed" }
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            for header in [nil, "s3cret", "Bearer s3cre", "Bearer s3cret2", "Basic s3cret", "Bearer S3CRET"] {
+                let headers: HTTPFields = header.map { [.authorization: $0] } ?? [:]
+                let response = try await client.execute(uri: "/sync/check", method: .get, headers: headers)
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains(#""statusCode":401"#))
+            }
+            let response = try await client.execute(
+                uri: "/sync/check", method: .get, headers: [.authorization: "Bearer s3cret"])
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body) == "passed")
+        }
+    }
+
+    @Test func boltValuesBecomeJSON() throws {
+        let encoded = SyncHTTPRoutes.json(
+            ["n": JSONBoltValue(.float(0.0)), "s": JSONBoltValue("a\"b"), "l": JSONBoltValue([1, nil, true])], .ok)
+        #expect(encoded.status == .ok)
+        #expect(encoded.headers[.contentType] == "application/json")
+        #expect(BSONObjectIDText.isValid("665f1c2e9b1d4a0012345678"))
+        #expect(!BSONObjectIDText.isValid("665f1c2e9b1d4a001234567g"))
+    }
+}
