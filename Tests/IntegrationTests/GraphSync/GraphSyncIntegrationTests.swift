@@ -229,7 +229,8 @@ struct GraphSyncIntegrationTests {
                 let bolt = BoltClient(configuration: try Neo4jPeer.configuration())
                 let writer = UserGraphWriter(client: bolt, logger: Logger(label: "test.bulk"))
                 try await writer.ensureSchema()
-                let ids = (0..<250).map { _ in BSONObjectID.generate() }
+                let users = 2_000
+                let ids = (0..<users).map { _ in BSONObjectID.generate() }
                 _ = try await collection.insertMany(
                     ids.enumerated().map { index, id in
                         [
@@ -242,12 +243,12 @@ struct GraphSyncIntegrationTests {
                     })
                 let source = MongoUserSource(collection: collection)
                 let report = try await BulkSync(source: source, writer: writer, batchSize: 100).run(ids: nil)
-                #expect(report.read == 250)
-                #expect(report.created == 250)
+                #expect(report.read == users)
+                #expect(report.created == users)
                 let hex = ids.map(\.description)
                 let count = try await Neo4jPeer.query(
                     "MATCH (u:User) WHERE u.user_id IN $ids RETURN count(u) AS c", parameters: ["ids": hex])
-                #expect(count.first?["c"] as? Int == 250)
+                #expect(count.first?["c"] as? Int == users)
 
                 let check = ConsistencyCheck(source: source, writer: writer, pageSize: 100)
                 #expect(try await check.run().isEmpty)
