@@ -218,7 +218,9 @@ public final class SocketIOServer: Service, Sendable {
         for outcome in outcomes {
             switch outcome {
             case .authenticated(let userID):
-                await self.authenticated(socket, userID: userID)
+                // Session check, room, presence and `user_connected` run in the server's task group:
+                // the request or WebSocket that carried the CONNECT goes on reading the client.
+                self.background.continuation.yield { await self.authenticated(socket, userID: userID) }
             case .event(let name, let arguments, let ackID):
                 guard let userID = socket.userID else { continue }
                 let reply = await self.delegate?.socket(socket, userID: userID, event: name, arguments: arguments)
@@ -265,9 +267,7 @@ public final class SocketIOServer: Service, Sendable {
                 ])
             ]
         )
-        if let delegate = self.delegate {
-            self.background.continuation.yield { await delegate.socketAuthenticated(socket, userID: userID) }
-        }
+        await self.delegate?.socketAuthenticated(socket, userID: userID)
     }
 
     private func closed(_ socket: SocketIOSocket, reason: String) async {

@@ -34,6 +34,13 @@ struct NotificationHarness: Sendable {
     static func run(
         authService: String? = nil, _ body: @Sendable (NotificationHarness) async throws -> Void
     ) async throws {
+        // MongoDB fail points are global: the test that sets one runs alone (MongoLock).
+        try await MongoLock.shared { try await Self.runService(authService: authService, body) }
+    }
+
+    private static func runService(
+        authService: String?, _ body: @Sendable (NotificationHarness) async throws -> Void
+    ) async throws {
         let sessions = authService.flatMap { AuthServiceSessions(baseURL: $0, logger: Logger(label: "test.auth")) }
         let queue = TestEnvironment.uniqueName("test.notifications")
         let database = "decode_test_\(UUID().uuidString.prefix(8).lowercased())"
