@@ -1,0 +1,105 @@
+"""Baseline for `decode-async bench socketio`: the same workload with python-socketio on both ends.
+
+A python-socketio AsyncServer (ASGI on uvicorn) and N python-socketio AsyncClients (WebSocket) in
+one process, as the Swift bench runs server and clients in one process: connect N clients, each
+joins its user room; emit to every room R times; report connect rate, memory per connection and
+emit-to-receipt latency in the same format as the Swift bench.
+"""
+import argparse
+import asyncio
+import os
+import time
+
+import socketio
+import uvicorn
+
+NAMESPACE = "/notifications"
+
+
+def resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def line(name, count, elapsed, latencies=None):
+    text = "python-socketio  " + name.ljust(26) + "%10.0f msg/s" % (count / elapsed if elapsed > 0 else 0)
+    if latencies:
+        ordered = sorted(latencies)
+        p50 = ordered[len(ordered) // 2]
+        p99 = ordered[min(len(ordered) - 1, len(ordered) * 99 // 100)]
+        text += "   p50 %7.3f ms   p99 %7.3f ms" % (p50 / 1e6, p99 / 1e6)
+    print(text, flush=True)
+
+
+async def main(clients, rounds):
+    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
+
+    @server.on("connect", namespace=NAMESPACE)
+    async def connect(sid, environ, auth):
+        user = (auth or {}).get("user")
+        if not user:
+            return False
+        await server.enter_room(sid, "user_" + user, namespace=NAMESPACE)
+        await server.emit("user_connected", {"userId": user, "socketId": sid}, to=sid, namespace=NAMESPACE)
+
+    config = uvicorn.Config(socketio.ASGIApp(server), host="127.0.0.1", port=0, log_level="error", backlog=4096)
+    http = uvicorn.Server(config)
+    serving = asyncio.create_task(http.serve())
+    while not http.started:
+        await asyncio.sleep(0.05)
+    port = http.servers[0].sockets[0].getsockname()[1]
+    url = "http://127.0.0.1:%d" % port
+
+    latencies = []
+    expected = clients * rounds
+    done = asyncio.Event()
+    users = ["u%06d" % index for index in range(clients)]
+    sockets = []
+
+    async def start(user):
+        client = socketio.AsyncClient(reconnection=False)
+        ready = asyncio.Event()
+
+        @client.on("user_connected", namespace=NAMESPACE)
+        async def on_connected(payload):
+            ready.set()
+
+        @client.on("bench", namespace=NAMESPACE)
+        async def on_bench(payload):
+            latencies.append(time.perf_counter_ns() - payload["t"])
+            if len(latencies) >= expected:
+                done.set()
+
+        await client.connect(url, namespaces=[NAMESPACE], auth={"user": user}, transports=["websocket"])
+        await ready.wait()
+        sockets.append(client)
+
+    before = resident_bytes()
+    start_time = time.perf_counter()
+    for index in range(0, clients, 200):
+        await asyncio.gather(*(start(user) for user in users[index : index + 200]))
+    line("socket.io connect", clients, time.perf_counter() - start_time)
+    print(
+        "python-socketio  memory per connection        %8.1f KiB (server and client in one process)"
+        % ((resident_bytes() - before) / clients / 1024),
+        flush=True,
+    )
+
+    emit_start = time.perf_counter()
+    for _ in range(rounds):
+        for user in users:
+            await server.emit("bench", {"t": time.perf_counter_ns()}, room="user_" + user, namespace=NAMESPACE)
+    await asyncio.wait_for(done.wait(), timeout=300)
+    line("emit to room → receipt", expected, time.perf_counter() - emit_start, latencies)
+
+    await asyncio.gather(*(client.disconnect() for client in sockets), return_exceptions=True)
+    http.should_exit = True
+    await serving
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.clients, arguments.rounds))
