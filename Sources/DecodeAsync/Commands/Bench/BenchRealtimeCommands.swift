@@ -141,9 +141,13 @@ extension BenchCommand {
         @Option(help: "Emits to every user room.")
         var rounds = 3
 
+        @Option(help: "Emits in flight at once (1: one at a time, as the python-socketio baseline emits).")
+        var inFlight = 64
+
         func run() async throws {
             let clients = self.clients
             let rounds = self.rounds
+            let window = max(1, self.inFlight)
             try await BenchService.run(flow: nil) { service, _, _ in
                 let users = (0..<clients).map { _ in BSONObjectID.generate().hex }
                 let origin = ContinuousClock.now
@@ -170,7 +174,7 @@ extension BenchCommand {
                     for _ in 0..<rounds {
                         await withTaskGroup(of: Void.self) { emits in
                             for (index, user) in users.enumerated() {
-                                if index >= 64 { await emits.next() }
+                                if index >= window { await emits.next() }
                                 emits.addTask {
                                     let sent = Double((ContinuousClock.now - origin) / .nanoseconds(1))
                                     await service.server.emit(toUser: user, "bench", [.object(["t": .number(sent)])])
@@ -180,7 +184,8 @@ extension BenchCommand {
                     }
                     await received.wait()
                     BenchReport.print(
-                        "emit to room → receipt", count: clients * rounds, elapsed: ContinuousClock.now - emitStart,
+                        "room emit, \(window) in flight", count: clients * rounds,
+                        elapsed: ContinuousClock.now - emitStart,
                         latencies: latencies.withLockedValue { $0 })
                     group.cancelAll()
                 }
