@@ -73,14 +73,8 @@ public struct UserSyncMessage: Encodable, Sendable, Equatable {
     public var avatarIPFSHash: String?
     public var updatedAt: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id = "_id"
-        case username
-        case role
-        case displayName = "display_name"
-        case avatarIPFSHash = "avatar_ipfs_hash"
-        case updatedAt
-    }
+    /// The same keys as the events the sync consumes.
+    typealias CodingKeys = UserDocument.CodingKeys
 
     public init?(bson: BSONDocument) {
         let document = UserDocument(bson: bson)

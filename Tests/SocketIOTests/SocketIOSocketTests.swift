@@ -159,6 +159,39 @@ struct SocketIOSocketTests {
         }
     }
 
+    @Test func anUnansweredAckTimesOutAtTheHeartbeat() async throws {
+        let socket = Self.socket { $0.ackTimeout = .seconds(10) }
+        _ = try await Self.authenticate(socket)
+        async let sent = socket.emit("notification_received", []) { _ in }
+        _ = await socket.poll()
+        #expect(await sent)
+        #expect(socket.tick(now: .now + .seconds(5)).filter(Self.isAck).isEmpty)
+        let expired = socket.tick(now: .now + .seconds(11)).filter(Self.isAck)
+        #expect(expired.count == 1)
+        if case .acknowledged(_, let reply)? = expired.first {
+            #expect(reply == nil)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func emitWithAckReturnsTheClientsReply() async throws {
+        let socket = Self.socket()
+        _ = try await Self.authenticate(socket)
+        async let reply = socket.emitWithAck("notification_received", [.string("x")])
+        let (answer, _) = await socket.poll()
+        #expect(answer == .packets([.message("2/notifications,0[\"notification_received\",\"x\"]")]))
+        // The client's ack comes back; the server runs the handler the outcome carries.
+        let (_, outcomes) = socket.post("43/notifications,0[{\"received\":true}]", byteCount: 30)
+        for case .acknowledged(let handler, let arguments) in outcomes {
+            await handler(arguments)
+        }
+        #expect(await reply == [.object(["received": .bool(true)])])
+    }
+
+    static func isAck(_ outcome: SocketIOSocket.Outcome) -> Bool {
+        if case .acknowledged = outcome { return true }
+        return false
+    }
+
     @Test func busMessagesRoundTrip() throws {
         let message = BusMessage(
             origin: "gw-a",

@@ -387,9 +387,7 @@ public final class SocketIOServer: Service, Sendable {
     static func randomID() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<15).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
+        return AccessTokenSigner.base64URL(Data(bytes))
     }
 }
 

@@ -63,21 +63,14 @@ def main():
         report["disconnected"] = True
         refused.set()
 
-    @sio.on("user_connected", namespace=NAMESPACE)
-    def on_user_connected(payload):
-        report["events"].append({"event": "user_connected", "payload": payload})
+    def recorder(name):
+        def record(payload):
+            report["events"].append({"event": name, "payload": payload})
 
-    @sio.on("error", namespace=NAMESPACE)
-    def on_error(payload):
-        report["events"].append({"event": "error", "payload": payload})
+        return record
 
-    @sio.on("notification_read", namespace=NAMESPACE)
-    def on_read(payload):
-        report["events"].append({"event": "notification_read", "payload": payload})
-
-    @sio.on("unread_count_changed", namespace=NAMESPACE)
-    def on_unread(payload):
-        report["events"].append({"event": "unread_count_changed", "payload": payload})
+    for name in ("user_connected", "error", "notification_read", "unread_count_changed"):
+        sio.on(name, recorder(name), namespace=NAMESPACE)
 
     @sio.on("notification_received", namespace=NAMESPACE)
     def on_notification(payload):
