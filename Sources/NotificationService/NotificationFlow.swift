@@ -52,43 +52,83 @@ public final class NotificationFlow: Service, Sendable {
                 backoff = min(backoff * 2, .seconds(10))
             }
         }
-        try await self.consumer.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.delivery.runRecording() }
+            defer { self.delivery.finishRecording() }
+            try await self.consumer.run()
+        }
     }
 
-    /// `create_notification`: validate, store once, push to the user's sockets, tell the new unread
-    /// count. Invalid payloads are permanent failures (dead-lettered with the reason); a MongoDB
-    /// failure is transient (retried with backoff).
+    /// `create_notification`, a batch at a time: validate each message (an invalid one is
+    /// dead-lettered alone with the reason), store the valid ones with one `insertMany`, acknowledge
+    /// each message whose document is written, then push them to their users' sockets and tell each
+    /// online user with a new notification its unread count, once per batch. A store failure is
+    /// transient (retried with backoff); a redelivered message continues with what its first delivery
+    /// stored (by `message_id`, else by body hash).
     static func handler(store: NotificationStore, delivery: NotificationDelivery) -> MessageHandler {
         MessageHandler(
             pattern: Self.pattern,
             payload: CreateNotificationRequest.self,
             messageType: Self.metricType,
-            body: { payload, context in
-                let type = Self.metricType(payload)
-                let request: CreateNotificationRequest.Valid
+            batch: { batch in
+                var entries: [NotificationStore.NewNotification] = []
+                var positions: [Int] = []
+                for (index, item) in batch.items.enumerated() {
+                    do {
+                        let request = try item.payload.validated()
+                        entries.append(
+                            .init(
+                                request: request, messageID: item.context.messageID, bodyHash: item.context.bodyHash,
+                                mayBeStored: item.context.redelivered || item.context.retryCount > 0))
+                        positions.append(index)
+                    } catch {
+                        Self.created(Self.metricType(item.payload), "failed")
+                        await batch.fail(index, MessageHandlingError.permanent("invalid create_notification: \(error)"))
+                    }
+                }
+                guard !entries.isEmpty else { return }
+                let outcomes: [Result<(notification: Notification, created: Bool), any Error>]
                 do {
-                    request = try payload.validated()
+                    outcomes = try await store.create(entries)
                 } catch {
-                    Self.created(type, "failed")
-                    throw MessageHandlingError.permanent("invalid create_notification: \(error)")
+                    for index in positions {
+                        Self.created(Self.metricType(batch.items[index].payload), "failed")
+                        await batch.fail(
+                            index, MessageHandlingError.transient("storing the notification failed: \(error)"))
+                    }
+                    return
                 }
-                let stored: (notification: Notification, created: Bool)
-                do {
-                    stored = try await store.create(request, messageID: context.idempotencyKey)
-                } catch {
-                    Self.created(type, "failed")
-                    throw MessageHandlingError.transient("storing the notification failed: \(error)")
+                var stored: [Int] = []
+                var toPush: [Notification] = []
+                var created: Set<BSONObjectID> = []
+                for (offset, outcome) in outcomes.enumerated() {
+                    let index = positions[offset]
+                    let type = Self.metricType(batch.items[index].payload)
+                    switch outcome {
+                    case .success(let result):
+                        stored.append(index)
+                        if result.created {
+                            Self.created(type, "success")
+                            created.insert(result.notification.userID)
+                        }
+                        if !result.notification.delivered, !toPush.contains(where: { $0.id == result.notification.id })
+                        {
+                            toPush.append(result.notification)
+                        }
+                    case .failure(let error):
+                        Self.created(type, "failed")
+                        await batch.fail(
+                            index, MessageHandlingError.transient("storing the notification failed: \(error)"))
+                    }
                 }
-                if stored.created {
-                    Self.created(type, "success")
-                }
-                var online = true
-                if !stored.notification.delivered {
-                    online = await delivery.push(stored.notification)
-                }
+                // Durable: acknowledge before pushing, so a slow push never holds a message.
+                await batch.succeed(stored)
+                let online = await delivery.push(batch: toPush)
                 // Nobody would receive the new count of a user with no socket anywhere.
-                if stored.created, online {
-                    await delivery.unreadCountChanged(userID: request.userID)
+                await withDiscardingTaskGroup { group in
+                    for user in created.intersection(online) {
+                        group.addTask { await delivery.unreadCountChanged(userID: user) }
+                    }
                 }
             })
     }

@@ -25,7 +25,12 @@ struct NotificationConfiguration {
     /// This instance's id in presence members and cross-instance emits.
     var instanceID: String
     var prefetch: UInt16
+    /// Batches handled at once.
     var concurrency: Int
+    /// Most messages stored with one `insertMany`.
+    var batchSize: Int
+    /// Seconds after which a redelivered message no longer matches what it stored.
+    var redeliveryWindowSeconds: Int
 
     init(_ settings: inout SettingsReader) {
         self.http = HTTPBinding(
@@ -50,9 +55,15 @@ struct NotificationConfiguration {
             settings.string("INSTANCE_ID")
             ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt16.random(in: .min ... .max))"
         self.prefetch = UInt16(
-            settings.int("NOTIFICATION_PREFETCH", default: 20, range: 1...1_000, expected: "a prefetch from 1 to 1000"))
+            settings.int(
+                "NOTIFICATION_PREFETCH", default: 250, range: 1...5_000, expected: "a prefetch from 1 to 5000"))
         self.concurrency = settings.int(
-            "NOTIFICATION_CONCURRENCY", default: 10, range: 1...256, expected: "a concurrency from 1 to 256")
+            "NOTIFICATION_CONCURRENCY", default: 4, range: 1...256, expected: "a concurrency from 1 to 256")
+        self.batchSize = settings.int(
+            "NOTIFICATION_BATCH_SIZE", default: 100, range: 1...1_000, expected: "a batch size from 1 to 1000")
+        self.redeliveryWindowSeconds = settings.int(
+            "NOTIFICATION_REDELIVERY_WINDOW", default: 3_600, range: 60...604_800,
+            expected: "seconds from 60 to 604800")
     }
 
     /// `REDIS_URI` wins; without it the gateway's `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`/`REDIS_DB`

@@ -47,7 +47,8 @@ struct NotificationWiring {
             sessionCheck: sessions?.socketCheck,
             logger: Logger(label: "decode-async.socket.io")
         )
-        let store = try NotificationStore(client: mongo)
+        let store = try NotificationStore(
+            client: mongo, redeliveryWindow: .seconds(configuration.redeliveryWindowSeconds))
         let delivery = NotificationDelivery(store: store, server: server, logger: logger)
         server.setDelegate(delivery)
         let flow = NotificationFlow(
@@ -57,7 +58,8 @@ struct NotificationWiring {
             consumer: .init(
                 topology: QueueTopology(queue: NotificationFlow.queue),
                 prefetch: configuration.prefetch,
-                concurrency: configuration.concurrency
+                concurrency: configuration.concurrency,
+                batchSize: configuration.batchSize
             ),
             logger: Logger(label: "decode-async.notifications")
         )

@@ -5,10 +5,102 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
 
 extension QueueConsumer {
+    /// A delivery that passed the checks every message gets (size, envelope, pattern, not already
+    /// done), ready for its handler.
+    struct PreparedDelivery: Sendable {
+        var received: AMQPClientDelivery
+        var envelope: NestEnvelope
+        var handler: MessageHandler
+        var body: Data
+        var context: MessageContext
+        var logger: Logger
+        var start: ContinuousClock.Instant
+    }
+
     /// Handles one delivery to its end: ack, retry, or dead letter. Never throws.
     func process(_ received: AMQPClientDelivery) async {
+        guard let prepared = await self.prepare(received) else { return }
+        switch prepared.handler.body {
+        case .single(let handle):
+            let result: Result<HandlerOutcome, any Error>
+            do {
+                result = .success(try await handle(prepared.body, prepared.context))
+            } catch {
+                result = .failure(error)
+            }
+            await self.complete(prepared, result)
+        case .batch:
+            await self.handleBatch([prepared])
+        }
+    }
+
+    /// Handles a batch of deliveries: each one is checked alone, then every handler gets its own
+    /// messages of the batch at once (a batch handler) or one by one, concurrently (a single
+    /// handler). Each message keeps its own fate. Never throws.
+    func process(batch: [AMQPClientDelivery]) async {
+        var prepared: [PreparedDelivery] = []
+        for received in batch {
+            if let ready = await self.prepare(received) {
+                prepared.append(ready)
+            }
+        }
+        var byPattern: [String: [PreparedDelivery]] = [:]
+        var patterns: [String] = []
+        for delivery in prepared {
+            if byPattern[delivery.envelope.pattern] == nil { patterns.append(delivery.envelope.pattern) }
+            byPattern[delivery.envelope.pattern, default: []].append(delivery)
+        }
+        await withDiscardingTaskGroup { group in
+            for pattern in patterns {
+                guard let deliveries = byPattern[pattern], let first = deliveries.first else { continue }
+                switch first.handler.body {
+                case .batch:
+                    group.addTask { await self.handleBatch(deliveries) }
+                case .single(let handle):
+                    for delivery in deliveries {
+                        group.addTask {
+                            let result: Result<HandlerOutcome, any Error>
+                            do {
+                                result = .success(try await handle(delivery.body, delivery.context))
+                            } catch {
+                                result = .failure(error)
+                            }
+                            await self.complete(delivery, result)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs a batch handler over deliveries of one pattern and completes each as it is settled;
+    /// what the handler leaves unsettled fails transiently (retried, never acked unfinished).
+    private func handleBatch(_ deliveries: [PreparedDelivery]) async {
+        guard case .batch(let handle) = deliveries.first?.handler.body else { return }
+        let settled = Mutex([Bool](repeating: false, count: deliveries.count))
+        let settler = BatchSettler { position, result in
+            guard deliveries.indices.contains(position) else { return }
+            let first = settled.withLock { flags -> Bool in
+                defer { flags[position] = true }
+                return !flags[position]
+            }
+            guard first else { return }
+            await self.complete(deliveries[position], result)
+        }
+        await handle(deliveries.map { (body: $0.body, context: $0.context) }, settler)
+        let unsettled = settled.withLock { flags in flags.indices.filter { !flags[$0] } }
+        for position in unsettled {
+            await settler.settle(
+                position, .failure(MessageHandlingError.transient("the batch handler did not settle the message")))
+        }
+    }
+
+    /// Size, envelope, pattern and "already done" checks; a message that fails one is dead-lettered
+    /// (or acked, when already done) here and nil is returned.
+    func prepare(_ received: AMQPClientDelivery) async -> PreparedDelivery? {
         let start = ContinuousClock.now
         let delivery = received.delivery
         let body = Data(delivery.body.readableBytesView)
@@ -26,7 +118,7 @@ extension QueueConsumer {
             await self.deadLetter(
                 received, pattern: nil, messageType: "unknown", reason: rejection.reason, kind: rejection.kind.rawValue,
                 logger: logger)
-            return
+            return nil
         }
         let envelope: NestEnvelope
         do throws(MessageRejection) {
@@ -40,7 +132,7 @@ extension QueueConsumer {
                 kind: rejection.kind.rawValue,
                 logger: logger
             )
-            return
+            return nil
         }
         logger[metadataKey: "pattern"] = "\(envelope.pattern)"
         guard let handler = self.handlers[envelope.pattern] else {
@@ -52,7 +144,7 @@ extension QueueConsumer {
                 kind: MessageRejection.Kind.unknownPattern.rawValue,
                 logger: logger
             )
-            return
+            return nil
         }
 
         // A redelivery of work this instance already finished: only the ack was lost.
@@ -60,7 +152,7 @@ extension QueueConsumer {
         if let doneKey, self.recent.contains(doneKey) {
             logger.info("already processed; acknowledging the redelivery")
             received.ack()
-            return
+            return nil
         }
 
         let context = MessageContext(
@@ -72,25 +164,35 @@ extension QueueConsumer {
             bodyHash: bodyHash,
             properties: delivery.properties
         )
-        do {
-            let outcome = try await handler.handle(body, context)
-            self.recent.insert(delivery.properties.messageID ?? "sha256:\(bodyHash)")
+        return PreparedDelivery(
+            received: received, envelope: envelope, handler: handler, body: body, context: context, logger: logger,
+            start: start)
+    }
+
+    /// Acks a handled message, or sends a failed one to a retry queue or the dead-letter queue.
+    func complete(_ prepared: PreparedDelivery, _ result: Result<HandlerOutcome, any Error>) async {
+        let received = prepared.received
+        let delivery = received.delivery
+        switch result {
+        case .success(let outcome):
+            self.recent.insert(delivery.properties.messageID ?? "sha256:\(prepared.context.bodyHash)")
             received.ack()
-            self.recordSuccess(messageType: outcome.messageType, since: start)
-            await self.reply(to: delivery, envelope: envelope, result: .success(()))
-        } catch {
-            let (messageType, underlying) = Self.unwrap(error, pattern: envelope.pattern)
+            self.recordSuccess(messageType: outcome.messageType, since: prepared.start)
+            await self.reply(to: delivery, envelope: prepared.envelope, result: .success(()))
+        case .failure(let error):
+            let (messageType, underlying) = Self.unwrap(error, pattern: prepared.envelope.pattern)
             if underlying is CancellationError || Task.isCancelled {
                 // Cut off by the drain timeout: neither acked nor retried; the broker redelivers it.
-                logger.warning("handler cancelled at shutdown; leaving the message unacked")
+                prepared.logger.warning("handler cancelled at shutdown; leaving the message unacked")
                 return
             }
-            self.recordFailure(messageType: messageType, since: start)
+            self.recordFailure(messageType: messageType, since: prepared.start)
             let deadLettered = await self.failed(
-                received, context: context, messageType: messageType, error: underlying, logger: logger)
+                received, context: prepared.context, messageType: messageType, error: underlying,
+                logger: prepared.logger)
             if deadLettered {
                 // A NestJS requester hears about the failure once, when no retry will follow.
-                await self.reply(to: delivery, envelope: envelope, result: .failure(underlying))
+                await self.reply(to: delivery, envelope: prepared.envelope, result: .failure(underlying))
             }
         }
     }

@@ -20,8 +20,12 @@ public final class QueueConsumer: Service, Sendable {
         public var topology: QueueTopology
         /// Unacknowledged deliveries the broker may send ahead (`basic.qos`).
         public var prefetch: UInt16
-        /// Handlers running at once.
+        /// Handlers running at once; with batches (``batchSize`` above 1), batches being handled at once.
         public var concurrency: Int
+        /// Most deliveries handled together (1: one at a time). A batch is what is ready right now,
+        /// up to this size: no fixed wait, so a lone message goes through alone at once. Set
+        /// ``prefetch`` well above it so the broker keeps sending while a batch is handled.
+        public var batchSize: Int
         /// Larger bodies are dead-lettered without parsing.
         public var maxBodySize: Int
         /// How long in-flight handlers may finish after shutdown begins; the rest are left unacked
@@ -34,6 +38,7 @@ public final class QueueConsumer: Service, Sendable {
             topology: QueueTopology,
             prefetch: UInt16 = 20,
             concurrency: Int = 10,
+            batchSize: Int = 1,
             maxBodySize: Int = 1 << 20,
             drainTimeout: Duration = .seconds(30),
             depthPollInterval: Duration = .seconds(30)
@@ -41,6 +46,7 @@ public final class QueueConsumer: Service, Sendable {
             self.topology = topology
             self.prefetch = prefetch
             self.concurrency = max(1, concurrency)
+            self.batchSize = max(1, batchSize)
             self.maxBodySize = maxBodySize
             self.drainTimeout = drainTimeout
             self.depthPollInterval = depthPollInterval
@@ -81,7 +87,11 @@ public final class QueueConsumer: Service, Sendable {
         await withDiscardingTaskGroup { outer in
             outer.addTask { await self.pollDeadLetterDepth() }
             await withGracefulShutdownHandler {
-                await self.consume(consumer)
+                if self.configuration.batchSize > 1 {
+                    await self.consumeInBatches(consumer)
+                } else {
+                    await self.consume(consumer)
+                }
             } onGracefulShutdown: {
                 consumer.stop()
             }
@@ -120,26 +130,59 @@ public final class QueueConsumer: Service, Sendable {
                     return false
                 }
             }
-            // The consumer was cancelled (shutdown): let in-flight work finish, within the timeout.
-            guard inFlight > 0 else { return }
+            await self.drain(&group, inFlight: inFlight)
+        }
+    }
+
+    /// Takes deliveries in batches of what is ready (up to `batchSize`), with at most `concurrency`
+    /// batches in flight; on shutdown waits `drainTimeout` for them.
+    private func consumeInBatches(_ consumer: AMQPRecoveringConsumer) async {
+        let ready = ReadyBatches<AMQPClientDelivery>(maxSize: self.configuration.batchSize)
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                try? await Task.sleep(for: self.configuration.drainTimeout)
-                return true
+                for await delivery in consumer {
+                    ready.append(delivery)
+                }
+                ready.finish()
+                return false
             }
-            while let timerFired = await group.next() {
-                if timerFired {
-                    self.logger.warning(
-                        "handlers still running after the drain timeout; leaving their messages unacked",
-                        metadata: ["queue": "\(self.queue)"]
-                    )
-                    group.cancelAll()
-                    break
+            var inFlight = 1  // the reader
+            while let batch = await ready.next() {
+                while inFlight > self.configuration.concurrency {
+                    _ = await group.next()
+                    inFlight -= 1
                 }
-                inFlight -= 1
-                if inFlight == 0 {
-                    group.cancelAll()
-                    break
+                inFlight += 1
+                group.addTask {
+                    await self.process(batch: batch)
+                    return false
                 }
+            }
+            await self.drain(&group, inFlight: inFlight)
+        }
+    }
+
+    /// The consumer was cancelled (shutdown): lets in-flight work finish, within the drain timeout.
+    private func drain(_ group: inout TaskGroup<Bool>, inFlight: Int) async {
+        var inFlight = inFlight
+        guard inFlight > 0 else { return }
+        group.addTask {
+            try? await Task.sleep(for: self.configuration.drainTimeout)
+            return true
+        }
+        while let timerFired = await group.next() {
+            if timerFired {
+                self.logger.warning(
+                    "handlers still running after the drain timeout; leaving their messages unacked",
+                    metadata: ["queue": "\(self.queue)"]
+                )
+                group.cancelAll()
+                break
+            }
+            inFlight -= 1
+            if inFlight == 0 {
+                group.cancelAll()
+                break
             }
         }
     }

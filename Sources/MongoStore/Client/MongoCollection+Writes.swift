@@ -39,6 +39,77 @@ extension MongoCollection {
         return withIDs.map { $0["_id"] ?? .null }
     }
 
+    /// What an unordered `insertMany` did to each document.
+    public struct InsertManyOutcome: Sendable {
+        /// The `_id` of every document, in the order given (also of those that failed).
+        public var ids: [BSON]
+        /// The write error of each document the server refused, by its index in the batch; the
+        /// others are stored.
+        public var writeErrors: [Int: MongoError]
+    }
+
+    /// Inserts `documents` in one unordered `insertMany` and reports each document's fate: a
+    /// refused document (a duplicate key, say) fails alone and the others stand.
+    ///
+    /// - Throws: ``MongoError`` when the command as a whole failed (network, server selection, write
+    ///   concern): then any of the documents may or may not be stored.
+    public func insertManyReportingErrors(_ documents: [BSONDocument]) async throws -> InsertManyOutcome {
+        guard !documents.isEmpty else { return InsertManyOutcome(ids: [], writeErrors: [:]) }
+        let withIDs = documents.map { document -> BSONDocument in
+            document["_id"] == nil
+                ? BSONDocument([("_id", .objectID(.generate()))] + document.elements.map { ($0.key, $0.value) })
+                : document
+        }
+        let encoded = try withIDs.map { try BSONCodec.encode($0) }
+        let writeErrors = try await self.withCollection { collection -> [Int: MongoError] in
+            var pointers: [OpaquePointer?] = encoded.map { bytes in
+                bytes.withUnsafeBufferPointer { bson_new_from_data($0.baseAddress, $0.count) }
+            }
+            defer {
+                for pointer in pointers {
+                    bson_destroy(pointer)
+                }
+            }
+            guard !pointers.contains(where: { $0 == nil }) else {
+                throw MongoError(kind: .invalidArgument, message: "libbson refused a document")
+            }
+            var error = bson_error_t()
+            let reply = BSONReply()
+            let options: BSONDocument = ["ordered": .bool(false)]
+            let succeeded = try options.withBSON { optionsBSON in
+                pointers.withUnsafeMutableBufferPointer { buffer in
+                    buffer.baseAddress.map { base in
+                        mongoc_collection_insert_many(
+                            collection, base, buffer.count, optionsBSON, reply.pointer, &error)
+                    } ?? false
+                }
+            }
+            if succeeded { return [:] }
+            let replyDocument = try BSONDocument(copying: reply.pointer)
+            guard case .array(let errors) = replyDocument["writeErrors"], !errors.isEmpty,
+                replyDocument["writeConcernErrors"].map({ $0 == .array([]) }) ?? true
+            else { throw MongoError(error) }
+            return try Self.writeErrors(errors, count: withIDs.count)
+        }
+        return InsertManyOutcome(ids: withIDs.map { $0["_id"] ?? .null }, writeErrors: writeErrors)
+    }
+
+    /// The reply's `writeErrors` (`{index, code, errmsg}`) by document index.
+    static func writeErrors(_ errors: [BSON], count: Int) throws -> [Int: MongoError] {
+        var byIndex: [Int: MongoError] = [:]
+        for case .document(let entry) in errors {
+            guard let index = entry["index"]?.int64Value.map(Int.init), (0..<count).contains(index),
+                let code = entry["code"]?.int64Value
+            else {
+                throw MongoError(kind: .server, message: "insertMany reply with an unreadable write error")
+            }
+            var message = ""
+            if case .string(let text) = entry["errmsg"] { message = text }
+            byIndex[index] = MongoError(serverCode: UInt32(truncatingIfNeeded: code), message: message)
+        }
+        return byIndex
+    }
+
     /// Updates the first document matching `filter`.
     @discardableResult
     public func updateOne(_ filter: MongoFilter, _ update: MongoUpdate, upsert: Bool = false) async throws

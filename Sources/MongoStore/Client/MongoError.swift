@@ -49,6 +49,17 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
         return name.isEmpty ? nil : String(name)
     }
 
+    /// A server's write error (a `writeErrors` entry): duplicate keys keep only the index name.
+    init(serverCode code: UInt32, message: String) {
+        if code == 11000 || code == 11001 {
+            let index = Self.indexName(in: message)
+            self.init(kind: .duplicateKey, code: code, message: "duplicate key in index \(index ?? "?")")
+            self.index = index
+        } else {
+            self.init(kind: .server, code: code, message: message)
+        }
+    }
+
     /// Classifies a libmongoc error (error API version 2).
     init(_ error: bson_error_t) {
         var error = error

@@ -23,8 +23,22 @@ public struct MongoFilter: Sendable, Hashable {
     }
 
     /// All of `filters` hold.
+    ///
+    /// Rendered as one flat document (`{"a": {"$eq": x}, "b": {"$eq": y}}`) when the filters name
+    /// distinct fields, as the shell and mongoose write conjunctions: some planners (the embedded
+    /// store's among them) use an index only for that form. `$and` is kept only where it is needed:
+    /// a field named twice, or a top-level operator such as `$or` in more than one filter.
     public static func and(_ filters: [MongoFilter]) -> MongoFilter {
-        MongoFilter(["$and": .array(filters.map { .document($0.document) })])
+        var flat = BSONDocument()
+        for filter in filters {
+            for (key, value) in filter.document.elements {
+                guard flat[key] == nil else {
+                    return MongoFilter(["$and": .array(filters.map { .document($0.document) })])
+                }
+                flat[key] = value
+            }
+        }
+        return MongoFilter(flat)
     }
 
     /// Any of `filters` holds.

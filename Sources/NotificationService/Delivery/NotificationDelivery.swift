@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Messaging
 import Metrics
 import MongoStore
 import NIOConcurrencyHelpers
@@ -22,11 +23,78 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// Notifications being pushed by this instance: a concurrent duplicate message or the connect
     /// replay skips them, so one client does not get the same notification twice from here.
     private let inFlight = NIOLockedValueBox<Set<BSONObjectID>>([])
+    /// Notifications this instance wrote to a socket whose delivery is not recorded yet: a
+    /// duplicate message in that window finds them undelivered in the store but must not push again.
+    private let awaitingRecord = NIOLockedValueBox<Set<BSONObjectID>>([])
+    /// Deliveries, client acks and settled offline notifications waiting to be written, a batch at a
+    /// time, by ``runRecording()``.
+    let records: ReadyBatches<DeliveryRecord>
 
-    public init(store: NotificationStore, server: SocketIOServer, logger: Logger) {
+    /// - Parameter recordBatchSize: most deliveries (or acks) recorded by one `updateMany`.
+    public init(store: NotificationStore, server: SocketIOServer, recordBatchSize: Int = 500, logger: Logger) {
         self.store = store
         self.server = server
         self.logger = logger
+        self.records = ReadyBatches(maxSize: recordBatchSize)
+    }
+
+    // MARK: Recording
+
+    /// What happened to a pushed notification, to be written in a batch.
+    enum DeliveryRecord: Sendable {
+        /// Written to a live socket of its user.
+        case delivered(BSONObjectID, type: String)
+        /// The client acked its push.
+        case acknowledged(BSONObjectID)
+        /// Its message is acknowledged and its user was offline: forget its body hash.
+        case settled(BSONObjectID)
+    }
+
+    /// Writes what ``records`` gathers, one `updateMany` per kind (and notification type) per batch,
+    /// until ``finishRecording()`` and everything gathered is written.
+    public func runRecording() async {
+        while let batch = await self.records.next() {
+            var delivered: [String: [BSONObjectID]] = [:]
+            var acknowledged: [BSONObjectID] = []
+            var settled: [BSONObjectID] = []
+            for record in batch {
+                switch record {
+                case .delivered(let id, let type): delivered[type, default: []].append(id)
+                case .acknowledged(let id): acknowledged.append(id)
+                case .settled(let id): settled.append(id)
+                }
+            }
+            for (type, ids) in delivered.sorted(by: { $0.key < $1.key }) {
+                await self.markDelivered(ids, type: type)
+                self.awaitingRecord.withLockedValue { awaiting in
+                    for id in ids { awaiting.remove(id) }
+                }
+            }
+            do {
+                try await self.store.markAcknowledged(ids: acknowledged)
+                try await self.store.forgetBodyHashes(ids: settled)
+            } catch {
+                self.logger.warning("notifications: acks not recorded", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Ends ``runRecording()`` once what is gathered is written.
+    public func finishRecording() {
+        self.records.finish()
+    }
+
+    private func markDelivered(_ ids: [BSONObjectID], type: String) async {
+        do {
+            let count = try await self.store.markDelivered(ids: ids)
+            if count > 0 {
+                Counter(label: "notification.delivered", dimensions: [("notification_type", type)])
+                    .increment(by: Int(count))
+            }
+        } catch {
+            // They stay undelivered and are pushed again on the next connect.
+            self.logger.warning("notifications: delivery not recorded", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: Pushing
@@ -35,21 +103,54 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// Returns false (and counts `user_not_connected`) when the user has no live socket anywhere.
     @discardableResult
     public func push(_ notification: Notification) async -> Bool {
-        let userID = notification.userID.hex
-        let dimensions = [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
-        guard await self.server.isUserConnected(userID) else {
+        guard await self.server.isUserConnected(notification.userID.hex) else {
             Counter(
                 label: "websocket.message.failed",
                 dimensions: [("event_type", Self.receivedEvent), ("reason", "user_not_connected")]
             ).increment()
             return false
         }
-        guard self.begin(notification.id) else { return true }
-        defer { self.end(notification.id) }
-        let start = ContinuousClock.now
-        await self.server.emit(toUser: userID, Self.receivedEvent, [Self.payload(notification)], wantsAck: true)
-        Metrics.Timer(label: "websocket.message.duration", dimensions: dimensions).record(duration: .now - start)
+        await self.emit(notification)
         return true
+    }
+
+    /// Pushes a batch of stored notifications: each user's presence is checked once, every
+    /// notification of an online user is pushed, concurrently; an offline user's are left for the
+    /// replay on connect. Returns the users that were online.
+    public func push(batch notifications: [Notification]) async -> Set<BSONObjectID> {
+        let users = Array(Set(notifications.map(\.userID)))
+        let online = await withTaskGroup(of: (BSONObjectID, Bool).self) { group in
+            for user in users {
+                group.addTask { (user, await self.server.isUserConnected(user.hex)) }
+            }
+            return await group.reduce(into: Set<BSONObjectID>()) { online, answer in
+                if answer.1 { online.insert(answer.0) }
+            }
+        }
+        await withDiscardingTaskGroup { group in
+            for notification in notifications {
+                guard online.contains(notification.userID) else {
+                    Counter(
+                        label: "websocket.message.failed",
+                        dimensions: [("event_type", Self.receivedEvent), ("reason", "user_not_connected")]
+                    ).increment()
+                    self.records.append(.settled(notification.id))
+                    continue
+                }
+                group.addTask { await self.emit(notification) }
+            }
+        }
+        return online
+    }
+
+    private func emit(_ notification: Notification) async {
+        guard self.begin(notification.id) else { return }
+        defer { self.end(notification.id) }
+        let dimensions = [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
+        let start = ContinuousClock.now
+        await self.server.emit(
+            toUser: notification.userID.hex, Self.receivedEvent, [Self.payload(notification)], wantsAck: true)
+        Metrics.Timer(label: "websocket.message.duration", dimensions: dimensions).record(duration: .now - start)
     }
 
     /// Tells every socket of the user its unread count.
@@ -94,16 +195,13 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             label: "websocket.message.sent",
             dimensions: [("event_type", Self.receivedEvent), ("notification_type", type)]
         ).increment(by: sockets)
-        await self.recordDelivery(id, type: type)
+        self.awaitingRecord.withLockedValue { _ = $0.insert(id) }
+        self.records.append(.delivered(id, type: type))
     }
 
     public func roomEmitAcknowledged(_ emit: RoomEmit, userID: String, reply: [JSONValue]) async {
         guard emit.event == Self.receivedEvent, let id = Self.notificationID(emit.arguments) else { return }
-        do {
-            try await self.store.markAcknowledged(id: id)
-        } catch {
-            self.logger.warning("notifications: ack not recorded", metadata: ["error": "\(error)"])
-        }
+        self.records.append(.acknowledged(id))
     }
 
     /// On (re)connect: the user's undelivered notifications, oldest first, in batches, each marked
@@ -121,21 +219,31 @@ public final class NotificationDelivery: SocketIOServerDelegate {
                 return
             }
             guard !batch.isEmpty else { return }
+            var written: [String: [BSONObjectID]] = [:]
+            var socketGone = false
             for notification in batch {
                 pushed.insert(notification.id)
                 guard self.begin(notification.id) else { continue }
                 defer { self.end(notification.id) }
-                let written = await socket.emit(Self.receivedEvent, [Self.payload(notification)]) { reply in
+                let wrote = await socket.emit(Self.receivedEvent, [Self.payload(notification)]) { reply in
                     guard reply != nil else { return }
-                    try? await self.store.markAcknowledged(id: notification.id)
+                    self.records.append(.acknowledged(notification.id))
                 }
-                guard written else { return }
+                guard wrote else {
+                    socketGone = true
+                    break
+                }
                 Counter(
                     label: "websocket.message.sent",
                     dimensions: [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
                 ).increment()
-                await self.recordDelivery(notification.id, type: notification.type)
+                written[notification.type, default: []].append(notification.id)
             }
+            // Recorded before the next page is read, so that page starts after this one.
+            for (type, ids) in written.sorted(by: { $0.key < $1.key }) {
+                await self.markDelivered(ids, type: type)
+            }
+            if socketGone { return }
         }
     }
 
@@ -199,19 +307,9 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         )
     }
 
-    private func recordDelivery(_ id: BSONObjectID, type: String) async {
-        do {
-            if try await self.store.markDelivered(id: id) {
-                Counter(label: "notification.delivered", dimensions: [("notification_type", type)]).increment()
-            }
-        } catch {
-            // It stays undelivered and is pushed again on the next connect.
-            self.logger.warning("notifications: delivery not recorded", metadata: ["error": "\(error)"])
-        }
-    }
-
     private func begin(_ id: BSONObjectID) -> Bool {
-        self.inFlight.withLockedValue { $0.insert(id).inserted }
+        guard !self.awaitingRecord.withLockedValue({ $0.contains(id) }) else { return false }
+        return self.inFlight.withLockedValue { $0.insert(id).inserted }
     }
 
     private func end(_ id: BSONObjectID) {

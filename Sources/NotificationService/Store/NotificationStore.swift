@@ -1,17 +1,25 @@
 import Foundation
 import MongoStore
+import NIOConcurrencyHelpers
 
 /// The `notifications` collection (COMPAT.md 3.1): the original's document shape, plus
-/// `message_id` (the idempotency key of the message that created it, when it had one) and
-/// `acknowledged_at` (the first client ack of its push).
+/// `message_id` (the idempotency key of the message that created it, when it had one),
+/// `message_hash` (the SHA-256 of the message body until that message is acknowledged, to recognise
+/// its redelivery) and `acknowledged_at` (the first client ack of its push).
 public struct NotificationStore: Sendable {
     public static let collectionName = "notifications"
     static let messageIDIndex = "message_id_unique"
+    static let bodyHashField = "message_hash"
+    static let bodyHashIndex = "message_hash_1_createdAt_1"
 
     let collection: MongoCollection
+    /// How long after it was stored a notification can be matched by a redelivery of its message.
+    public let redeliveryWindow: Duration
+    let claims = RedeliveryClaims()
 
-    public init(client: MongoClient) throws {
+    public init(client: MongoClient, redeliveryWindow: Duration = .seconds(3_600)) throws {
         self.collection = try client.collection(Self.collectionName)
+        self.redeliveryWindow = redeliveryWindow
     }
 
     /// The indexes the queries need; existing ones are kept (creating them again is a no-op).
@@ -29,6 +37,11 @@ public struct NotificationStore: Sendable {
                 unique: true,
                 partialFilter: .exists("message_id")
             ),
+            IndexModel(
+                keys: [Self.bodyHashField: .int32(1), "createdAt": .int32(1)],
+                name: Self.bodyHashIndex,
+                partialFilter: .exists(Self.bodyHashField)
+            ),
         ])
     }
 
@@ -37,24 +50,7 @@ public struct NotificationStore: Sendable {
     public func create(_ request: CreateNotificationRequest.Valid, messageID: String?, now: Date = Date()) async throws
         -> (notification: Notification, created: Bool)
     {
-        let id = BSONObjectID.generate()
-        var document: BSONDocument = [
-            "_id": .objectID(id),
-            "user_id": .objectID(request.userID),
-            "type": .string(request.type),
-            "title": .string(request.title),
-            "message": .string(request.message),
-            "delivered": .bool(false),
-            "delivered_at": .null,
-            "read": .bool(false),
-            "read_at": .null,
-            "createdAt": .date(now),
-            "updatedAt": .date(now),
-            "__v": .int32(0),
-        ]
-        if let messageID {
-            document["message_id"] = .string(messageID)
-        }
+        let document = Self.document(request, messageID: messageID, now: now, hash: nil)
         do {
             _ = try await self.collection.insertOne(document)
         } catch let error as MongoError where error.kind == .duplicateKey && error.index == Self.messageIDIndex {
@@ -147,4 +143,27 @@ public struct NotificationStore: Sendable {
 /// A stored notification lacks a field the schema requires.
 struct IncompleteNotification: Error, CustomStringConvertible {
     var description: String { "a stored notification lacks a required field" }
+}
+
+/// Notifications that a redelivery in this process has matched, so that two redelivered copies of
+/// identical messages take two different stored notifications. Released once the hash is cleared.
+final class RedeliveryClaims: Sendable {
+    private let claimed = NIOLockedValueBox<Set<BSONObjectID>>([])
+
+    /// The first of `candidates` nobody claimed yet, now claimed.
+    func claimFirst(of candidates: [BSONObjectID]) -> BSONObjectID? {
+        self.claimed.withLockedValue { claimed in
+            guard let free = candidates.first(where: { !claimed.contains($0) }) else { return nil }
+            if claimed.count >= 100_000 { claimed.removeAll(keepingCapacity: true) }
+            claimed.insert(free)
+            return free
+        }
+    }
+
+    func release(_ ids: [BSONObjectID]) {
+        self.claimed.withLockedValue { claimed in
+            guard !claimed.isEmpty else { return }
+            for id in ids { claimed.remove(id) }
+        }
+    }
 }

@@ -70,8 +70,9 @@ struct NotificationHarness: Sendable {
                 topology: QueueTopology(
                     queue: queue, retry: RetryPolicy(baseDelay: .milliseconds(100), factor: 2, maxRetries: 1, jitter: 0)
                 ),
-                prefetch: 10,
-                concurrency: 4
+                prefetch: 50,
+                concurrency: 2,
+                batchSize: 20
             ),
             logger: Logger(label: "test.notifications")
         )

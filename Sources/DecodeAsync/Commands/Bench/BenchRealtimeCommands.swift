@@ -55,7 +55,9 @@ struct BenchService {
             server.setDelegate(delivery)
             let notificationFlow = NotificationFlow(
                 store: store, delivery: delivery, broker: broker,
-                consumer: .init(topology: QueueTopology(queue: flow.queue)), logger: quiet)
+                consumer: .init(
+                    topology: QueueTopology(queue: flow.queue), prefetch: 250, concurrency: 4, batchSize: 100),
+                logger: quiet)
             services += [broker, notificationFlow]
             publisher = MessagePublisher(client: broker)
             ready = { notificationFlow.isReady }
