@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import Logging
 import Messaging
 import MongoStore
+import NIOCore
 import NotificationService
 import RedisClient
 import ServiceLifecycle
@@ -31,18 +32,36 @@ struct NotificationHarness: Sendable {
     let redis: RedisClient
     let collection: MongoCollection
 
+    /// Runs the service around `body`. `waiting` raw bodies are put in the queue before the flow
+    /// starts consuming (so that they arrive together, in batches); `afterShutdown` sees the queue
+    /// after the service stopped (its unacknowledged messages are back in the queue by then).
     static func run(
-        authService: String? = nil, _ body: @Sendable (NotificationHarness) async throws -> Void
+        authService: String? = nil,
+        waiting: [String] = [],
+        beforeConsuming: @Sendable (String, NotificationStore) async throws -> Void = { _, _ in },
+        afterShutdown: @Sendable (String, MongoCollection) async throws -> Void = { _, _ in },
+        _ body: @Sendable (NotificationHarness) async throws -> Void
     ) async throws {
         // MongoDB fail points are global: the test that sets one runs alone (MongoLock).
-        try await MongoLock.shared { try await Self.runService(authService: authService, body) }
+        try await MongoLock.shared {
+            try await Self.runService(
+                authService: authService, waiting: waiting, beforeConsuming: beforeConsuming,
+                afterShutdown: afterShutdown, body)
+        }
     }
 
     private static func runService(
-        authService: String?, _ body: @Sendable (NotificationHarness) async throws -> Void
+        authService: String?,
+        waiting: [String],
+        beforeConsuming: @Sendable (String, NotificationStore) async throws -> Void,
+        afterShutdown: @Sendable (String, MongoCollection) async throws -> Void,
+        _ body: @Sendable (NotificationHarness) async throws -> Void
     ) async throws {
         let sessions = authService.flatMap { AuthServiceSessions(baseURL: $0, logger: Logger(label: "test.auth")) }
         let queue = TestEnvironment.uniqueName("test.notifications")
+        if !waiting.isEmpty {
+            try await Self.publish(waiting, to: queue)
+        }
         let database = "decode_test_\(UUID().uuidString.prefix(8).lowercased())"
         let mongo = try MongoClient(uri: MongoIntegrationURI.uri, database: database)
         let broker = try MessagingHarness.makeClient()
@@ -62,6 +81,8 @@ struct NotificationHarness: Sendable {
         let store = try NotificationStore(client: mongo)
         let delivery = NotificationDelivery(store: store, server: server, logger: Logger(label: "test.notifications"))
         server.setDelegate(delivery)
+        try await store.ensureIndexes()
+        try await beforeConsuming(queue, store)
         let flow = NotificationFlow(
             store: store,
             delivery: delivery,
@@ -111,11 +132,32 @@ struct NotificationHarness: Sendable {
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+            var checked = Result<Void, any Error>.success(())
+            if case .success = outcome {
+                do {
+                    try await afterShutdown(queue, try mongo.collection(NotificationStore.collectionName))
+                } catch { checked = .failure(error) }
+            }
             _ = try? await mongo.collection("notifications").runWriteCommand(["dropDatabase": .int32(1)])
             try? await MessagingHarness.deleteQueues(of: QueueTopology(queue: queue))
             try? await mongo.shutdown()
             try outcome.get()
+            try checked.get()
         }
+    }
+
+    /// Declares the main queue as the flow does (durable, no arguments) and publishes raw bodies
+    /// with no properties, as NestJS `ClientProxy.emit` does.
+    static func publish(_ bodies: [String], to queue: String) async throws {
+        let connection = try await AMQPConnection.connect(
+            configuration: try AMQPConnectionConfiguration(uri: TestEnvironment.rabbitMQURI))
+        let channel = try await connection.openChannel()
+        try await channel.queueDeclare(queue)
+        try await channel.confirmSelect()
+        for body in bodies {
+            try await channel.publish(ByteBuffer(string: body), routingKey: queue)
+        }
+        await connection.close()
     }
 
     static func newUserID() -> String { BSONObjectID.generate().hex }
