@@ -44,6 +44,7 @@ test: check-swift stack-up
 	Tests/cli/test_amqp_cli.sh
 	Tests/cli/test_email_cli.sh
 	eval "$$(scripts/stack env)" && Tests/cli/test_sync_cli.sh
+	eval "$$(scripts/stack env)" && .venv/bin/python Tests/cli/test_faults.py
 
 bench: check-swift stack-up
 	$(SWIFT) build -c release $(BUILD_FLAGS)
