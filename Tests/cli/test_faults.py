@@ -62,34 +62,38 @@ def queue_depths(channel, names):
 
 
 class Service:
-    """One `serve notifications` process, restarted after each kill."""
+    """One `serve <flow>` process, restarted after each kill."""
 
-    def __init__(self, database, work):
+    PORT_VARIABLES = {"notifications": "NOTIFICATION", "email": "EMAIL_WORKER", "sync": "NEO4JDB_SYNC"}
+
+    def __init__(self, database, work, flow="notifications", extra=None):
+        self.flow = flow
         self.port = free_port()
-        self.log = os.path.join(work, "serve.log")
+        self.log = os.path.join(work, "serve-%s.log" % flow)
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "RABBITMQ_URI": RABBITMQ_URI,
             "MONGO_URI": MONGO_URI,
             "MONGO_DB_NAME": database,
             "REDIS_URI": REDIS_URI,
-            "NOTIFICATION_HOST": "127.0.0.1",
-            "NOTIFICATION_PORT": str(self.port),
+            self.PORT_VARIABLES[flow] + "_HOST": "127.0.0.1",
+            self.PORT_VARIABLES[flow] + "_PORT": str(self.port),
             "JWT_ACCESS_TOKEN_SECRET": "fault-test-secret",
-            "LOG_LEVEL": "warning",
+            "LOG_LEVEL": os.environ.get("FAULT_LOG_LEVEL", "warning"),
             "DD_SERVICE": "decode-fault-test",
         }
+        self.env.update(extra or {})
         self.process = None
 
     def start(self):
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [BIN, "serve", "notifications"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+                [BIN, "serve", self.flow], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
             )
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
-                fail("serve notifications exited with %s at start-up" % self.process.returncode, self.log)
+                fail("serve %s exited with %s at start-up" % (self.flow, self.process.returncode), self.log)
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%d/ready" % self.port, timeout=2) as answer:
                     if answer.status == 200:
@@ -97,7 +101,7 @@ class Service:
             except OSError:
                 pass
             time.sleep(0.2)
-        fail("serve notifications was not ready within 60 s", self.log)
+        fail("serve %s was not ready within 60 s" % self.flow, self.log)
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
@@ -110,22 +114,41 @@ class Service:
                 self.process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                fail("serve notifications did not stop within 40 s of SIGTERM", self.log)
+                fail("serve %s did not stop within 40 s of SIGTERM" % self.flow, self.log)
 
 
-def publish_nestjs(titles, users, done):
-    """Publishes one NestJS `emit` per title, no properties at all, at a steady pace."""
+def publish_nestjs(queue, pattern, payloads, done):
+    """Publishes one NestJS `emit` per payload, no properties at all, at a steady pace."""
     connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URI))
     channel = connection.channel()
     channel.confirm_delivery()
-    for index, title in enumerate(titles):
-        body = {"pattern": "create_notification",
-                "data": {"user_id": users[index % len(users)], "type": "fault", "title": title, "message": "m"}}
-        channel.basic_publish("", QUEUE, json.dumps(body).encode())
+    for index, data in enumerate(payloads):
+        channel.basic_publish("", queue, json.dumps({"pattern": pattern, "data": data}).encode())
         if index % 50 == 49:
             time.sleep(0.02)
     connection.close()
     done.set()
+
+
+def kill_while_flowing(service, progress, total, label):
+    """Kills the service with SIGKILL KILLS times, each after more work is done, and restarts it."""
+    for kill in range(KILLS):
+        target = (kill + 1) * total // (KILLS + 2)
+        deadline = time.time() + 120
+        while progress() < target and time.time() < deadline:
+            time.sleep(0.02)
+        done = progress()
+        service.kill()
+        print("test_faults: killed serve %s with SIGKILL at %d %s" % (service.flow, done, label), flush=True)
+        service.start()
+
+
+def fresh_queue(channel, queue):
+    """Empties the main queue; returns the dead-letter queue's depth now (letters are counted from there)."""
+    channel.queue_declare(queue, durable=True)
+    channel.queue_purge(queue)
+    channel.queue_declare(queue + ".dlq", durable=True)
+    return queue_depths(channel, [queue + ".dlq"])[queue + ".dlq"]
 
 
 def kill_nine_keeps_one_document_per_message(work):
@@ -134,27 +157,19 @@ def kill_nine_keeps_one_document_per_message(work):
     collection = mongo[database]["notifications"]
     broker = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URI))
     channel = broker.channel()
-    channel.queue_declare(QUEUE, durable=True)
-    channel.queue_purge(QUEUE)
+    letters_before = fresh_queue(channel, QUEUE)
     service = Service(database, work)
     try:
         service.start()
         run = "%08x" % random.randrange(1 << 32)
         titles = ["fault %s %d" % (run, index) for index in range(MESSAGES)]
         users = ["%024x" % random.randrange(1 << 96) for _ in range(10)]
+        payloads = [{"user_id": users[index % len(users)], "type": "fault", "title": title, "message": "m"}
+                    for index, title in enumerate(titles)]
         published = threading.Event()
-        publisher = threading.Thread(target=publish_nestjs, args=(titles, users, published), daemon=True)
-        publisher.start()
-        for kill in range(KILLS):
-            # Kill while messages flow: after some more are stored, never at an idle moment.
-            target = (kill + 1) * MESSAGES // (KILLS + 2)
-            deadline = time.time() + 120
-            while collection.count_documents({}) < target and time.time() < deadline:
-                time.sleep(0.02)
-            stored = collection.count_documents({})
-            service.kill()
-            print("test_faults: killed serve notifications with SIGKILL at %d stored" % stored, flush=True)
-            service.start()
+        threading.Thread(
+            target=publish_nestjs, args=(QUEUE, "create_notification", payloads, published), daemon=True).start()
+        kill_while_flowing(service, lambda: collection.count_documents({}), MESSAGES, "stored")
         published.wait(300)
         deadline = time.time() + 180
         while time.time() < deadline:
@@ -165,6 +180,7 @@ def kill_nine_keeps_one_document_per_message(work):
         # Stopping the consumer returns anything unacknowledged to the queue: count it there.
         service.stop()
         depths = queue_depths(channel, [QUEUE, QUEUE + ".dlq"])
+        depths[QUEUE + ".dlq"] -= letters_before
         counts = {}
         for document in collection.find({}, {"title": 1}):
             counts[document["title"]] = counts.get(document["title"], 0) + 1
@@ -187,11 +203,83 @@ def kill_nine_keeps_one_document_per_message(work):
         broker.close()
 
 
+def kill_nine_sends_each_email_once(work):
+    """The email worker under the same kill -9: every request to a distinct address is mailed."""
+    emails = int(os.environ.get("FAULT_EMAILS", "600"))
+    queue = "email_queue"
+    state = os.path.join(work, "smtp")
+    os.makedirs(state)
+    peer = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "Tests/IntegrationTests/Peers/smtp_peer.py"), "plain", state],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URI))
+    channel = broker.channel()
+    letters_before = fresh_queue(channel, queue)
+    service = None
+    try:
+        deadline = time.time() + 30
+        while not os.path.exists(os.path.join(state, "port")) and time.time() < deadline:
+            time.sleep(0.05)
+        with open(os.path.join(state, "port")) as handle:
+            smtp_port = handle.read().strip()
+        mail_dir = os.path.join(state, "mail")
+        run = "%08x" % random.randrange(1 << 32)
+        addresses = ["fault-%s-%d@decode.test" % (run, index) for index in range(emails)]
+        service = Service("decode_fault_email", work, flow="email", extra={
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_port, "SMTP_REQUIRE_TLS": "false",
+            "SMTP_FROM": "noreply@decode.test", "EMAIL_CLAIM_TTL": "8"})
+        service.start()
+
+        def sent():
+            return len(os.listdir(mail_dir)) if os.path.isdir(mail_dir) else 0
+
+        payloads = [{"type": "create-account", "data": {"email": address, "otpCode": "3f9a1c"}}
+                    for address in addresses]
+        published = threading.Event()
+        threading.Thread(target=publish_nestjs, args=(queue, "email_request", payloads, published),
+                         daemon=True).start()
+        kill_while_flowing(service, sent, emails, "sent")
+        published.wait(300)
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            depths = queue_depths(channel, [queue, queue + ".dlq"])
+            if depths[queue] == 0 and (sent() >= emails or depths[queue + ".dlq"] > letters_before):
+                break
+            time.sleep(0.2)
+        service.stop()
+        depths = queue_depths(channel, [queue, queue + ".dlq"])
+        depths[queue + ".dlq"] -= letters_before
+        counts = {}
+        for name in os.listdir(mail_dir):
+            with open(os.path.join(mail_dir, name)) as handle:
+                for address in json.load(handle)["rcpt_tos"]:
+                    counts[address] = counts.get(address, 0) + 1
+        missing = [address for address in addresses if address not in counts]
+        doubled = [address for address, count in counts.items() if count > 1]
+        print("test_faults: %d email requests, %d kills: %d mails, %d missing, %d sent twice, queue %d, dlq %d"
+              % (emails, KILLS, sum(counts.values()), len(missing), len(doubled), depths[queue],
+                 depths[queue + ".dlq"]), flush=True)
+        if missing:
+            fail("%d requests were never mailed (first: %s; dlq %d)" % (len(missing), missing[0],
+                                                                       depths[queue + ".dlq"]), service.log)
+        if depths[queue] != 0 or depths[queue + ".dlq"] != 0:
+            fail("left in the queues: %s" % depths, service.log)
+        ok("kill -9 %d times during %d NestJS email requests: every address mailed, %d twice (a kill between "
+           "the server's 250 and the ledger's mark)" % (KILLS, emails, len(doubled)))
+    finally:
+        if service:
+            service.stop()
+        peer.terminate()
+        peer.wait()
+        broker.close()
+
+
 def main():
     if not os.access(BIN, os.X_OK):
         fail("%s is not built (swift build)" % BIN)
     with tempfile.TemporaryDirectory() as work:
         kill_nine_keeps_one_document_per_message(work)
+        kill_nine_sends_each_email_once(work)
     print("%d passed, 0 failed" % passed, flush=True)
 
 

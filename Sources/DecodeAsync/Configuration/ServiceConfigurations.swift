@@ -103,6 +103,8 @@ struct EmailConfiguration {
     /// Messages per second; 0: no limit.
     var rateLimit: Int
     var idempotencyWindowSeconds: Int
+    /// How long a claim outlives a worker that died while sending (the request waits that long).
+    var claimTTLSeconds: Int
     /// Where sent request keys are kept; without it they are kept in memory (one instance).
     var redisURI: String?
     /// Templates read from this folder instead of the bundled ones.
@@ -140,6 +142,8 @@ struct EmailConfiguration {
             "EMAIL_RATE_LIMIT", default: 0, range: 0...10_000, expected: "messages per second (0: no limit)")
         self.idempotencyWindowSeconds = settings.int(
             "EMAIL_IDEMPOTENCY_WINDOW", default: 86_400, range: 1...2_592_000, expected: "seconds (up to 30 days)")
+        self.claimTTLSeconds = settings.int(
+            "EMAIL_CLAIM_TTL", default: 180, range: 5...3_600, expected: "seconds from 5 to 3600")
         self.redisURI = sharedRedisURI ?? settings.uri("REDIS_URI", schemes: ["redis", "rediss"])
         self.templatesDirectory = settings.string("EMAIL_TEMPLATES_DIR")
     }

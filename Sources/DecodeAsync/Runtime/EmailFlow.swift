@@ -27,7 +27,8 @@ struct EmailFlow {
         if let uri = configuration.redisURI {
             let redis = RedisClient(configuration: try RedisConfiguration(uri: uri))
             services.append(redis)
-            ledger = RedisSentEmailLedger(redis: redis, window: window)
+            ledger = RedisSentEmailLedger(
+                redis: redis, window: window, claimTTL: .seconds(configuration.claimTTLSeconds))
             readiness.append(ReadinessCheck.shared(name: "redis") { try await redis.ping() })
         } else {
             ledger = InMemorySentEmailLedger(window: window)

@@ -104,7 +104,10 @@ public struct EmailWorker: Sendable {
             logger.info("already sent within the idempotency window; not sending again")
             return .duplicate
         case .inProgress:
-            throw MessageHandlingError.transient("the same request is being sent by another delivery")
+            // Another delivery claimed it: it is sending now, or it died (kill -9) and its claim
+            // expires. Come back after the longest retry delay, as often as the claim lasts,
+            // without using up a retry (the retries alone are shorter than the claim).
+            throw MessageHandlingError.deferred("the same request is being sent by another delivery")
         case .claimed:
             break
         }

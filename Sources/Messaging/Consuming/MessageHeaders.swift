@@ -17,11 +17,17 @@ public enum MessageHeaders {
     /// ISO-8601 time it reached the dead-letter queue.
     public static let deadLetteredAt = "x-dead-lettered-at"
 
+    /// How many times the message was deferred (``MessageHandlingError/deferred(_:)``).
+    public static let deferralCount = "x-deferral-count"
+    /// Most deferrals before a deferred failure counts as a transient one.
+    public static let maxDeferrals = 30
+
     /// Longest error text kept in a header.
     public static let maxErrorLength = 500
 
     static let all: Set<String> = [
         retryCount, firstFailureAt, lastError, originalPattern, originalQueue, deathReason, deadLetteredAt,
+        deferralCount,
     ]
 
     static func truncate(_ text: String) -> String {

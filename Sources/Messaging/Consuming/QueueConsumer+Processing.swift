@@ -215,11 +215,19 @@ extension QueueConsumer {
     ) async -> Bool {
         let (permanent, reason) = Self.classify(error)
         let policy = self.configuration.topology.retry
-        if !permanent, context.retryCount < policy.maxRetries {
-            let attempt = context.retryCount + 1
+        let deferrals = received.delivery.properties.headers?[MessageHeaders.deferralCount]?.intValue.map(Int.init) ?? 0
+        let deferred =
+            (error as? MessageHandlingError)?.disposition == .deferred && policy.maxRetries > 0
+            && deferrals < MessageHeaders.maxDeferrals
+        if deferred || (!permanent && context.retryCount < policy.maxRetries) {
+            // A deferral waits as long as the last retry and keeps the retry count.
+            let attempt = deferred ? policy.maxRetries : context.retryCount + 1
             let delay = policy.jitteredDelay(forAttempt: attempt, random: Double.random(in: 0...1))
             var headers = self.historyHeaders(of: received.delivery, pattern: context.pattern, reason: reason)
-            headers[MessageHeaders.retryCount] = .int32(Int32(attempt))
+            headers[MessageHeaders.retryCount] = .int32(Int32(deferred ? context.retryCount : attempt))
+            if deferred {
+                headers[MessageHeaders.deferralCount] = .int32(Int32(deferrals + 1))
+            }
             var properties = received.delivery.properties
             properties.headers = headers
             properties.deliveryMode = 2

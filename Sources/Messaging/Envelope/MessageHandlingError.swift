@@ -7,6 +7,10 @@ public struct MessageHandlingError: Error, Sendable, CustomStringConvertible {
     public enum Disposition: String, Sendable {
         case transient
         case permanent
+        /// Not now, and not the message's fault: another delivery holds the work (a claim that will
+        /// resolve or expire). Tried again after the longest retry delay without using up a retry,
+        /// at most ``MessageHeaders/maxDeferrals`` times, then treated as transient.
+        case deferred
     }
 
     public var disposition: Disposition
@@ -21,6 +25,11 @@ public struct MessageHandlingError: Error, Sendable, CustomStringConvertible {
     /// A failure no retry can fix (invalid payload, 5xx SMTP replies); dead-lettered at once.
     public static func permanent(_ reason: String) -> MessageHandlingError {
         MessageHandlingError(disposition: .permanent, reason: reason)
+    }
+
+    /// Try again later without counting an attempt (see ``Disposition/deferred``).
+    public static func deferred(_ reason: String) -> MessageHandlingError {
+        MessageHandlingError(disposition: .deferred, reason: reason)
     }
 
     public var description: String { "\(self.disposition.rawValue): \(self.reason)" }
