@@ -12,7 +12,7 @@ import Testing
 struct AMQPChannelHandlerConfirmTests {
     typealias ScriptedBroker = AMQPChannelHandlerTests.ScriptedBroker
 
-    /// An open connection with channel 1 in confirm mode.
+    /// An open connection with channel 1 in confirm mode (`finish` it: that fails what is pending).
     func confirmChannel() throws -> ScriptedBroker {
         let broker = try ScriptedBroker()
         try broker.open()
@@ -55,6 +55,7 @@ struct AMQPChannelHandlerConfirmTests {
 
     @Test func returnedPublishWithoutMessageIDFailsAndReachesTheReturnStream() async throws {
         let broker = try self.confirmChannel()
+        defer { _ = try? broker.channel.finish() }
         let (returns, continuation) = AsyncStream<AMQPReturnedMessage>.makeStream()
         try broker.channel.writeOutbound(AMQPHandlerTask.setReturnSink(channel: 1, continuation))
         let first = try self.publish(broker)
@@ -87,9 +88,11 @@ struct AMQPChannelHandlerConfirmTests {
 
     @Test func publishThatCannotBeEncodedFailsItsCallerAndTakesNoDeliveryTag() throws {
         let broker = try self.confirmChannel()
+        defer { _ = try? broker.channel.finish() }
         // A short string longer than 255 bytes cannot be encoded.
         let tooLong = try self.publish(
             broker, properties: AMQPBasicProperties(messageID: String(repeating: "x", count: 300)))
+        try #require(Self.isComplete(tooLong), "the caller is left waiting")
         let error = #expect(throws: AMQPClientError.self) { try tooLong.wait() }
         #expect(error?.code == .invalidArgument)
         #expect(try broker.received().isEmpty)
@@ -104,6 +107,7 @@ struct AMQPChannelHandlerConfirmTests {
 
     @Test func requestThatCannotBeEncodedFailsItsCallerAndLeavesRepliesInOrder() throws {
         let broker = try self.confirmChannel()
+        defer { _ = try? broker.channel.finish() }
         let tooLong = broker.channel.eventLoop.makePromise(of: AMQPReply.self)
         try broker.channel.writeOutbound(
             AMQPHandlerTask.request(
@@ -112,6 +116,7 @@ struct AMQPChannelHandlerConfirmTests {
                 promise: tooLong
             )
         )
+        try #require(Self.isComplete(tooLong.futureResult.map { _ in }), "the caller is left waiting")
         let error = #expect(throws: AMQPClientError.self) { try tooLong.futureResult.wait() }
         #expect(error?.code == .invalidArgument)
         #expect(try broker.received().isEmpty)
