@@ -101,7 +101,7 @@ struct AMQPChannelHandlerConfirmTests {
         let next = try self.publish(broker)
         #expect(try broker.received().count == 3)
         try broker.send(.method(channel: 1, .basic(.ack(deliveryTag: 1, multiple: false))))
-        #expect(Self.isComplete(next))
+        try #require(Self.isComplete(next), "the ack of tag 1 did not reach the publish the broker counted as 1")
         try next.wait()
     }
 
