@@ -1,5 +1,6 @@
 import AMQPProtocol
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import AMQPClient
@@ -109,24 +110,27 @@ struct AMQPChannelStateMachineTests {
     }
 
     @Test func confirmTagsCountFromOneAfterSelectOk() throws {
+        let loop = EmbeddedEventLoop()
         var machine = self.openChannel()
-        #expect(machine.messagePublished() == nil)
+        let unconfirmed = loop.makePromise(of: Void.self)
+        #expect(machine.messagePublished(confirmed: unconfirmed) == nil)
+        #expect(machine.unconfirmedCount == 0)
+        unconfirmed.succeed()
         machine.requestSent()
         _ = machine.frameReceived(.method(channel: 1, .confirm(.selectOk)))
-        #expect(machine.messagePublished() == 1)
-        #expect(machine.messagePublished() == 2)
-        guard
-            case .confirm(2, true, false) = machine.frameReceived(
-                .method(channel: 1, .basic(.nack(deliveryTag: 2, multiple: true, requeue: false)))
-            )
-        else { throw Failure("no nack") }
+        #expect(machine.messagePublished(confirmed: loop.makePromise()) == 1)
+        #expect(machine.messagePublished(confirmed: loop.makePromise()) == 2)
+        #expect(machine.unconfirmedCount == 2)
+        for promise in machine.connectionClosed() {
+            promise.fail(AMQPClientError(.connectionLost))
+        }
     }
 
     @Test func serverCloseIsAcknowledged() throws {
         var machine = self.openChannel()
         let close = AMQPClose(replyCode: 406, replyText: "PRECONDITION_FAILED", classID: 50, methodID: 10)
         guard
-            case .closedByServer(let received, let reply) = machine.frameReceived(
+            case .closedByServer(let received, let reply, _) = machine.frameReceived(
                 .method(channel: 1, .channel(.close(close))))
         else { throw Failure("no close") }
         #expect(received == close)

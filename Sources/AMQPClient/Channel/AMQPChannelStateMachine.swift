@@ -1,9 +1,10 @@
 import AMQPProtocol
+import DequeModule
 import NIOCore
 
 /// One channel's protocol as a value type: open/close, replies to synchronous methods (in order),
-/// content assembly (method, header, body frames), publisher confirms, consumer cancellation.
-/// Events return the action the channel handler performs; no I/O here.
+/// content assembly (method, header, body frames), publisher confirms with their promises, returns,
+/// consumer cancellation. Events return the action the channel handler performs; no I/O here.
 struct AMQPChannelStateMachine {
     enum State: Equatable {
         case opening
@@ -20,17 +21,32 @@ struct AMQPChannelStateMachine {
         /// The reply to a pending `basic.get` (nil: `get-empty`).
         case getReceived(AMQPGetResult?)
         case deliver(AMQPDelivery)
+        /// A mandatory message came back: hand it to the return stream (its publish fails at its confirm).
         case returned(AMQPReturnedMessage)
-        case confirm(deliveryTag: UInt64, multiple: Bool, acknowledged: Bool)
+        /// A confirm settled these publishes: complete each promise with its result.
+        case completePublishes([PublishCompletion])
         /// The broker cancelled a consumer; `reply` is the `cancel-ok` to send, if any.
         case consumerCancelled(consumerTag: String, reply: AMQPFrame?)
         case send([AMQPFrame])
-        /// The broker closed the channel: send `reply` (close-ok) and fail everything of the channel.
-        case closedByServer(AMQPClose, reply: AMQPFrame)
-        /// Our close was confirmed: fail what is left and forget the channel.
-        case closed
+        /// The broker closed the channel: send `reply` (close-ok) and fail everything of the channel,
+        /// `unconfirmed` publishes included.
+        case closedByServer(AMQPClose, reply: AMQPFrame, unconfirmed: [EventLoopPromise<Void>])
+        /// Our close was confirmed: fail what is left (`unconfirmed` publishes included) and forget the channel.
+        case closed(unconfirmed: [EventLoopPromise<Void>])
         /// The broker broke the protocol on this channel: close the connection.
         case connectionViolation(String)
+    }
+
+    /// A publish's promise and how the broker settled it.
+    struct PublishCompletion {
+        var promise: EventLoopPromise<Void>
+        var result: Result<Void, AMQPClientError>
+    }
+
+    /// A publish awaiting its confirm.
+    private struct PendingPublish {
+        var deliveryTag: UInt64
+        var promise: EventLoopPromise<Void>
     }
 
     private enum Incoming {
@@ -44,6 +60,11 @@ struct AMQPChannelStateMachine {
     private(set) var pendingReplies = 0
     private(set) var confirmMode = false
     private(set) var nextPublishTag: UInt64 = 1
+    /// Publishes awaiting a confirm, in delivery-tag order.
+    private var unconfirmed = Deque<PendingPublish>()
+    /// A `basic.return` that arrived since the last confirm: RabbitMQ sends a mandatory publish's
+    /// return just before its confirm, so the next `basic.ack` names the returned publish's tag.
+    private var returnAwaitingConfirm: AMQPReturnedMessage?
     private var incoming: Incoming?
     private var header: AMQPContentHeader?
     private var body = ByteBuffer()
@@ -62,11 +83,25 @@ struct AMQPChannelStateMachine {
         self.pendingReplies += 1
     }
 
-    /// A message was published; returns its confirm delivery tag when the channel is in confirm mode.
-    mutating func messagePublished() -> UInt64? {
+    /// Publishes awaiting a confirm.
+    var unconfirmedCount: Int { self.unconfirmed.count }
+
+    /// A message was written (call only once its frames were encoded: a publish the broker never saw
+    /// must not take a delivery tag). In confirm mode the machine keeps `promise` until the broker
+    /// settles the message and returns its delivery tag; otherwise returns nil and the caller
+    /// completes `promise` itself.
+    mutating func messagePublished(confirmed promise: EventLoopPromise<Void>) -> UInt64? {
         guard self.confirmMode else { return nil }
-        defer { self.nextPublishTag += 1 }
-        return self.nextPublishTag
+        let tag = self.nextPublishTag
+        self.nextPublishTag += 1
+        self.unconfirmed.append(PendingPublish(deliveryTag: tag, promise: promise))
+        return tag
+    }
+
+    /// The connection is gone: the channel is closed and its unconfirmed publishes are returned to fail.
+    mutating func connectionClosed() -> [EventLoopPromise<Void>] {
+        self.state = .closed
+        return self.takeUnconfirmed()
     }
 
     mutating func closeRequested() -> Action {
@@ -103,10 +138,9 @@ struct AMQPChannelStateMachine {
             switch method {
             case .channel(.closeOk):
                 self.state = .closed
-                return .closed
+                return .closed(unconfirmed: self.takeUnconfirmed())
             case .channel(.close(let close)):
-                self.state = .closed
-                return .closedByServer(close, reply: .method(channel: self.channelID, .channel(.closeOk)))
+                return self.serverClosed(close)
             case _ where Self.content(of: method) != nil:
                 // Discarded, but its header and body frames still follow and must be swallowed.
                 self.incoming = Self.content(of: method)
@@ -121,8 +155,7 @@ struct AMQPChannelStateMachine {
                 self.state = .open
                 return .opened
             case .channel(.close(let close)):
-                self.state = .closed
-                return .closedByServer(close, reply: .method(channel: self.channelID, .channel(.closeOk)))
+                return self.serverClosed(close)
             default:
                 return .connectionViolation("method \(method.ids) before channel.open-ok")
             }
@@ -134,8 +167,7 @@ struct AMQPChannelStateMachine {
     private mutating func openMethodReceived(_ method: AMQPMethod) -> Action {
         switch method {
         case .channel(.close(let close)):
-            self.state = .closed
-            return .closedByServer(close, reply: .method(channel: self.channelID, .channel(.closeOk)))
+            return self.serverClosed(close)
         case .channel(.flow(let active)):
             return .send([.method(channel: self.channelID, .channel(.flowOk(active: active)))])
         case .basic(.deliver), .basic(.return):
@@ -150,9 +182,9 @@ struct AMQPChannelStateMachine {
             self.pendingReplies -= 1
             return .getReceived(nil)
         case .basic(.ack(let tag, let multiple)):
-            return .confirm(deliveryTag: tag, multiple: multiple, acknowledged: true)
+            return self.confirmReceived(deliveryTag: tag, multiple: multiple, acknowledged: true)
         case .basic(.nack(let tag, let multiple, _)):
-            return .confirm(deliveryTag: tag, multiple: multiple, acknowledged: false)
+            return self.confirmReceived(deliveryTag: tag, multiple: multiple, acknowledged: false)
         case .basic(.cancel(let consumerTag, let noWait)):
             let reply: AMQPFrame? =
                 noWait ? nil : .method(channel: self.channelID, .basic(.cancelOk(consumerTag: consumerTag)))
@@ -168,6 +200,62 @@ struct AMQPChannelStateMachine {
         default:
             return .connectionViolation("unexpected method \(method.ids) on an open channel")
         }
+    }
+
+    private mutating func serverClosed(_ close: AMQPClose) -> Action {
+        self.state = .closed
+        return .closedByServer(
+            close,
+            reply: .method(channel: self.channelID, .channel(.closeOk)),
+            unconfirmed: self.takeUnconfirmed()
+        )
+    }
+
+    private mutating func takeUnconfirmed() -> [EventLoopPromise<Void>] {
+        let promises = self.unconfirmed.map(\.promise)
+        self.unconfirmed.removeAll()
+        self.returnAwaitingConfirm = nil
+        return promises
+    }
+
+    // MARK: Confirms
+
+    /// Settles the publishes a `basic.ack`/`basic.nack` names (`multiple`: every one up to `tag`).
+    /// After a `basic.return`, the publish with exactly this confirm's tag was the returned one
+    /// (RabbitMQ confirms an unroutable message at once, right after returning it): it fails with
+    /// `unroutable` whatever its properties; the others a `multiple` ack covers succeed.
+    private mutating func confirmReceived(deliveryTag tag: UInt64, multiple: Bool, acknowledged: Bool) -> Action {
+        let returned = self.returnAwaitingConfirm
+        self.returnAwaitingConfirm = nil
+        var settled: [PendingPublish] = []
+        if multiple {
+            while let first = self.unconfirmed.first, first.deliveryTag <= tag {
+                settled.append(self.unconfirmed.removeFirst())
+            }
+        } else if let index = self.unconfirmed.firstIndex(where: { $0.deliveryTag == tag }) {
+            settled.append(self.unconfirmed.remove(at: index))
+        }
+        guard !settled.isEmpty else { return .none }
+        return .completePublishes(
+            settled.map { publish in
+                let result: Result<Void, AMQPClientError>
+                if !acknowledged {
+                    result = .failure(AMQPClientError(.publishNacked, message: "the broker refused the message"))
+                } else if let returned, publish.deliveryTag == tag {
+                    result = .failure(
+                        AMQPClientError(
+                            .unroutable,
+                            replyCode: returned.replyCode,
+                            replyText: returned.replyText,
+                            message: "exchange '\(returned.exchange)', routing key '\(returned.routingKey)'"
+                        )
+                    )
+                } else {
+                    result = .success(())
+                }
+                return PublishCompletion(promise: publish.promise, result: result)
+            }
+        )
     }
 
     /// The content a method announces (its header and body frames follow).
@@ -232,16 +320,18 @@ struct AMQPChannelStateMachine {
                 )
             )
         case .returned(let returned):
-            return .returned(
-                AMQPReturnedMessage(
-                    replyCode: returned.replyCode,
-                    replyText: returned.replyText,
-                    exchange: returned.exchange,
-                    routingKey: returned.routingKey,
-                    properties: header.properties,
-                    body: body
-                )
+            let message = AMQPReturnedMessage(
+                replyCode: returned.replyCode,
+                replyText: returned.replyText,
+                exchange: returned.exchange,
+                routingKey: returned.routingKey,
+                properties: header.properties,
+                body: body
             )
+            if !self.unconfirmed.isEmpty {
+                self.returnAwaitingConfirm = message
+            }
+            return .returned(message)
         case .getOk(let getOk):
             self.pendingReplies -= 1
             let delivery = AMQPDelivery(

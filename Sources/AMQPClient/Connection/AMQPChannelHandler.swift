@@ -12,36 +12,15 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
     typealias OutboundIn = AMQPHandlerTask
     typealias OutboundOut = ByteBuffer
 
-    /// Everything the handler keeps for one open channel besides its state machine.
+    /// Everything the handler keeps for one open channel besides its state machine (which keeps the
+    /// publishes awaiting their confirms).
     struct ChannelContext {
         var machine: AMQPChannelStateMachine
         var openPromise: EventLoopPromise<UInt16>?
         var replies = Deque<EventLoopPromise<AMQPReply>>()
-        var confirms = Deque<(tag: UInt64, waiter: ConfirmWaiter)>()
         var consumers: [String: AMQPDeliverySink] = [:]
         var returns: AsyncStream<AMQPReturnedMessage>.Continuation?
         var closePromise: EventLoopPromise<Void>?
-    }
-
-    /// A publish awaiting its confirm, with what identifies it if the broker returns it.
-    struct ConfirmWaiter {
-        var promise: EventLoopPromise<Void>
-        var messageID: String?
-        var exchange: String
-        var routingKey: String
-        var body: ByteBuffer
-        var returned: AMQPReturnedMessage?
-
-        /// A return belongs to the oldest unreturned publish with its `message_id`, or, without one,
-        /// with its exchange, routing key and body (identical messages are routed alike).
-        func matches(_ message: AMQPReturnedMessage) -> Bool {
-            guard self.returned == nil else { return false }
-            if let messageID = message.properties.messageID {
-                return self.messageID == messageID
-            }
-            return self.messageID == nil && self.exchange == message.exchange && self.routingKey == message.routingKey
-                && self.body == message.body
-        }
     }
 
     private var connection: AMQPConnectionStateMachine
@@ -137,29 +116,25 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
             self.openChannel(promise: promise, context: context)
         case .request(let channelID, let method, let promise):
             guard var channel = self.openChannelContext(channelID, failing: promise) else { return }
+            // Encoded first: a request that never reaches the broker must not wait for a reply.
+            guard let buffer = self.encode([.method(channel: channelID, method)], failing: promise, context: context)
+            else { return }
             if let promise {
                 channel.machine.requestSent()
                 channel.replies.append(promise)
             }
             self.channels[channelID] = channel
-            self.writeFrames([.method(channel: channelID, method)], context: context)
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         case .publish(let channelID, let publish, let properties, let body, let confirmed):
             guard var channel = self.openChannelContext(channelID, failing: confirmed) else { return }
-            if let tag = channel.machine.messagePublished() {
-                let waiter = ConfirmWaiter(
-                    promise: confirmed,
-                    messageID: properties.messageID,
-                    exchange: publish.exchange,
-                    routingKey: publish.routingKey,
-                    body: publish.mandatory ? body : ByteBuffer()
-                )
-                channel.confirms.append((tag, waiter))
-            }
-            let confirmMode = channel.machine.confirmMode
+            // Encoded first: a publish the broker never sees takes no delivery tag, so later confirms
+            // still name the right publishes.
+            let frames = self.contentFrames(channelID: channelID, publish: publish, properties: properties, body: body)
+            guard let buffer = self.encode(frames, failing: confirmed, context: context) else { return }
+            let tag = channel.machine.messagePublished(confirmed: confirmed)
             self.channels[channelID] = channel
-            self.writeContent(
-                channelID: channelID, publish: publish, properties: properties, body: body, context: context)
-            if !confirmMode {
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            if tag == nil {
                 confirmed.succeed()
             }
         case .consume(let channelID, let consume, let sink, let promise):
@@ -167,11 +142,18 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
                 sink.finish(throwing: AMQPClientError(.channelClosed))
                 return
             }
+            guard
+                let buffer = self.encode(
+                    [.method(channel: channelID, .basic(.consume(consume)))], failing: promise, context: context)
+            else {
+                sink.finish(throwing: AMQPClientError(.invalidArgument, message: "basic.consume not encoded"))
+                return
+            }
             channel.consumers[consume.consumerTag] = sink
             channel.machine.requestSent()
             channel.replies.append(promise)
             self.channels[channelID] = channel
-            self.writeFrames([.method(channel: channelID, .basic(.consume(consume)))], context: context)
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         case .setReturnSink(let channelID, let continuation):
             self.channels[channelID]?.returns = continuation
         case .closeChannel(let channelID, let promise):
@@ -294,8 +276,9 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         self.connected.fail(error)
         let channels = self.channels
         self.channels.removeAll()
-        for (_, channel) in channels {
-            Self.failEverything(of: channel, with: error)
+        for (_, var channel) in channels {
+            let unconfirmed = channel.machine.connectionClosed()
+            Self.failEverything(of: channel, unconfirmed: unconfirmed, with: error)
         }
         for promise in self.closePromises {
             promise.succeed()
@@ -305,13 +288,17 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    private static func failEverything(of channel: ChannelContext, with error: AMQPClientError) {
+    private static func failEverything(
+        of channel: ChannelContext,
+        unconfirmed: [EventLoopPromise<Void>],
+        with error: AMQPClientError
+    ) {
         channel.openPromise?.fail(error)
         for promise in channel.replies {
             promise.fail(error)
         }
-        for confirm in channel.confirms {
-            confirm.waiter.promise.fail(error)
+        for promise in unconfirmed {
+            promise.fail(error)
         }
         for (_, sink) in channel.consumers {
             sink.finish(throwing: error)
@@ -347,9 +334,11 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
                 self.writeFrames([.method(channel: channelID, nack)], context: context)
             }
         case .returned(let message):
-            self.channelReturned(message, channelID: channelID)
-        case .confirm(let tag, let multiple, let acknowledged):
-            self.channelConfirmed(tag: tag, multiple: multiple, acknowledged: acknowledged, channelID: channelID)
+            self.channels[channelID]?.returns?.yield(message)
+        case .completePublishes(let completions):
+            for completion in completions {
+                completion.promise.completeWith(completion.result.mapError { $0 as any Error })
+            }
         case .consumerCancelled(let consumerTag, let reply):
             let sink = self.channels[channelID]?.consumers.removeValue(forKey: consumerTag)
             sink?.finish(
@@ -360,64 +349,24 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
             }
         case .send(let frames):
             self.writeFrames(frames, context: context)
-        case .closedByServer(let close, let reply):
+        case .closedByServer(let close, let reply, let unconfirmed):
             self.writeFrames([reply], context: context)
             if let channel = self.channels.removeValue(forKey: channelID) {
-                Self.failEverything(of: channel, with: .closedByServer(close, channel: true))
+                Self.failEverything(of: channel, unconfirmed: unconfirmed, with: .closedByServer(close, channel: true))
             }
-        case .closed:
+        case .closed(let unconfirmed):
             if let channel = self.channels.removeValue(forKey: channelID) {
-                Self.failEverything(of: channel, with: AMQPClientError(.channelClosed))
+                Self.failEverything(of: channel, unconfirmed: unconfirmed, with: AMQPClientError(.channelClosed))
             }
         case .connectionViolation(let reason):
             self.run(self.connection.channelViolation(reason), context: context)
         }
     }
 
-    private func channelReturned(_ message: AMQPReturnedMessage, channelID: UInt16) {
-        guard var channel = self.channels[channelID] else { return }
-        if let messageID = message.properties.messageID,
-            let index = channel.confirms.firstIndex(where: {
-                $0.waiter.messageID == messageID && $0.waiter.returned == nil
-            })
-        {
-            channel.confirms[index].waiter.returned = message
-        }
-        channel.returns?.yield(message)
-        self.channels[channelID] = channel
-    }
-
-    private func channelConfirmed(tag: UInt64, multiple: Bool, acknowledged: Bool, channelID: UInt16) {
-        guard var channel = self.channels[channelID] else { return }
-        var settled: [ConfirmWaiter] = []
-        if multiple {
-            while let first = channel.confirms.first, first.tag <= tag {
-                settled.append(channel.confirms.removeFirst().waiter)
-            }
-        } else if let index = channel.confirms.firstIndex(where: { $0.tag == tag }) {
-            settled.append(channel.confirms.remove(at: index).waiter)
-        }
-        self.channels[channelID] = channel
-        for waiter in settled {
-            if !acknowledged {
-                waiter.promise.fail(AMQPClientError(.publishNacked, message: "the broker refused the message"))
-            } else if let returned = waiter.returned {
-                waiter.promise.fail(
-                    AMQPClientError(
-                        .unroutable,
-                        replyCode: returned.replyCode,
-                        replyText: returned.replyText,
-                        message: "exchange '\(returned.exchange)', routing key '\(returned.routingKey)'"
-                    )
-                )
-            } else {
-                waiter.promise.succeed()
-            }
-        }
-    }
-
     // MARK: Writing
 
+    /// Writes frames of the handler's own (replies, heartbeats, close): they always encode, so a
+    /// failure is only logged.
     private func writeFrames(_ frames: [AMQPFrame], context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 256)
         do {
@@ -431,14 +380,37 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
     }
 
-    /// Writes `basic.publish`, the content header and the body split into frames of at most `frame_max`.
-    private func writeContent(
+    /// Encodes a caller's frames; when one cannot be encoded (e.g. a short string over 255 bytes),
+    /// fails `promise` with `invalidArgument` and returns nil: nothing is written.
+    private func encode<Value>(
+        _ frames: [AMQPFrame],
+        failing promise: EventLoopPromise<Value>?,
+        context: ChannelHandlerContext
+    ) -> ByteBuffer? {
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        do {
+            for frame in frames {
+                try frame.encode(into: &buffer)
+            }
+            return buffer
+        } catch {
+            let failure = AMQPClientError(.invalidArgument, message: "frame not encoded", underlying: error)
+            if let promise {
+                promise.fail(failure)
+            } else {
+                self.logger.error("frame not encoded", metadata: ["error": "\(failure)"])
+            }
+            return nil
+        }
+    }
+
+    /// `basic.publish`, the content header and the body split into frames of at most `frame_max`.
+    private func contentFrames(
         channelID: UInt16,
         publish: AMQPMethod.Basic.Publish,
         properties: AMQPBasicProperties,
-        body: ByteBuffer,
-        context: ChannelHandlerContext
-    ) {
+        body: ByteBuffer
+    ) -> [AMQPFrame] {
         var frames: [AMQPFrame] = [
             .method(channel: channelID, .basic(.publish(publish))),
             .header(
@@ -453,6 +425,6 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         {
             frames.append(.body(channel: channelID, chunk))
         }
-        self.writeFrames(frames, context: context)
+        return frames
     }
 }

@@ -205,7 +205,7 @@ extension QueueConsumer {
     }
 
     /// Transient failures go to the next retry queue while retries remain; everything else to the DLQ.
-    /// Returns whether the message was dead-lettered.
+    /// Returns whether the message was dead-lettered (false when retried or returned to its queue).
     private func failed(
         _ received: AMQPClientDelivery,
         context: MessageContext,
@@ -232,29 +232,25 @@ extension QueueConsumer {
             properties.headers = headers
             properties.deliveryMode = 2
             properties.expiration = String(delay.milliseconds)
+            let retryQueue = self.configuration.topology.retryQueue(attempt: attempt)
             do {
-                try await self.client.publish(
-                    received.delivery.body,
-                    routingKey: self.configuration.topology.retryQueue(attempt: attempt),
-                    mandatory: true,
-                    properties: properties
-                )
-                received.ack()
-                logger.warning(
-                    "handler failed; retrying",
-                    metadata: ["attempt": "\(attempt)", "delay_ms": "\(delay.milliseconds)", "error": "\(reason)"]
-                )
-                Counter(label: "queue.message.retried", dimensions: self.dimensions(messageType)).increment()
+                try await self.publishCopy(
+                    received.delivery.body, to: retryQueue, properties: properties, logger: logger)
             } catch {
-                logger.error("retry not scheduled; returning the message to the queue", metadata: ["error": "\(error)"])
-                received.nack(requeue: true)
+                self.requeue(received, messageType: messageType, reason: "retry_failed", error: error, logger: logger)
+                return false
             }
+            received.ack()
+            logger.warning(
+                "handler failed; retrying",
+                metadata: ["attempt": "\(attempt)", "delay_ms": "\(delay.milliseconds)", "error": "\(reason)"]
+            )
+            Counter(label: "queue.message.retried", dimensions: self.dimensions(messageType)).increment()
             return false
         }
         let kind = permanent ? "permanent" : "retries_exhausted"
-        await self.deadLetter(
+        return await self.deadLetter(
             received, pattern: context.pattern, messageType: messageType, reason: reason, kind: kind, logger: logger)
-        return true
     }
 
     static func classify(_ error: any Error) -> (permanent: Bool, reason: String) {
@@ -272,7 +268,9 @@ extension QueueConsumer {
         }
     }
 
-    /// Publishes the message to `<queue>.dlq` with its history, then acks it.
+    /// Publishes the message to `<queue>.dlq` with its history, then acks it; returns whether it was
+    /// dead-lettered. When the copy cannot be stored, the message goes back to its queue instead.
+    @discardableResult
     func deadLetter(
         _ received: AMQPClientDelivery,
         pattern: String?,
@@ -280,7 +278,7 @@ extension QueueConsumer {
         reason: String,
         kind: String,
         logger: Logger
-    ) async {
+    ) async -> Bool {
         var headers = self.historyHeaders(of: received.delivery, pattern: pattern, reason: reason)
         headers[MessageHeaders.deathReason] = .longString(kind)
         headers[MessageHeaders.originalQueue] = .longString(self.queue)
@@ -290,24 +288,62 @@ extension QueueConsumer {
         properties.deliveryMode = 2
         properties.expiration = nil
         do {
-            try await self.client.publish(
+            try await self.publishCopy(
                 received.delivery.body,
-                routingKey: self.configuration.topology.deadLetterQueue,
-                mandatory: true,
-                properties: properties
+                to: self.configuration.topology.deadLetterQueue,
+                properties: properties,
+                logger: logger
             )
-            received.ack()
-            logger.error("message dead-lettered", metadata: ["reason": "\(reason)", "kind": "\(kind)"])
-            Counter(label: "queue.message.dead_lettered", dimensions: self.dimensions(messageType) + [("reason", kind)])
-                .increment()
-            Counter(
-                label: "queue.message.failed", dimensions: self.dimensions(messageType) + [("operation", "consume")]
-            )
-            .increment()
         } catch {
-            logger.error("dead letter not stored; returning the message to the queue", metadata: ["error": "\(error)"])
-            received.nack(requeue: true)
+            self.requeue(received, messageType: messageType, reason: "dead_letter_failed", error: error, logger: logger)
+            return false
         }
+        received.ack()
+        logger.error("message dead-lettered", metadata: ["reason": "\(reason)", "kind": "\(kind)"])
+        Counter(label: "queue.message.dead_lettered", dimensions: self.dimensions(messageType) + [("reason", kind)])
+            .increment()
+        Counter(label: "queue.message.failed", dimensions: self.dimensions(messageType) + [("operation", "consume")])
+            .increment()
+        return true
+    }
+
+    /// Publishes a retry or dead-letter copy, mandatory and confirmed. When the broker does not take
+    /// it (returned because the queue is gone, nacked, channel lost), declares the topology again and
+    /// publishes once more.
+    ///
+    /// - Throws: the declaration's or the second publish's error: the copy is not stored.
+    private func publishCopy(
+        _ body: ByteBuffer,
+        to queue: String,
+        properties: AMQPBasicProperties,
+        logger: Logger
+    ) async throws {
+        do {
+            try await self.client.publish(body, routingKey: queue, mandatory: true, properties: properties)
+        } catch {
+            logger.warning(
+                "copy not stored; declaring the queues again", metadata: ["to": "\(queue)", "error": "\(error)"])
+            try await self.client.declare(self.configuration.topology.steps)
+            try await self.client.publish(body, routingKey: queue, mandatory: true, properties: properties)
+        }
+    }
+
+    /// The retry or dead-letter copy could not be stored: the message goes back to its queue
+    /// (`basic.nack` with requeue), never acked away.
+    private func requeue(
+        _ received: AMQPClientDelivery,
+        messageType: String,
+        reason: String,
+        error: any Error,
+        logger: Logger
+    ) {
+        received.nack(requeue: true)
+        logger.error(
+            "copy not stored after declaring the queues again; returning the message to the queue",
+            metadata: ["reason": "\(reason)", "error": "\(error)"]
+        )
+        Counter(label: "queue.message.requeued", dimensions: self.dimensions(messageType) + [("reason", reason)])
+            .increment()
     }
 
     /// Carries the retry history forward: first failure time, last error, pattern, count.
