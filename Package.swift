@@ -292,6 +292,7 @@ let package = Package(
             dependencies: [
                 "GraphSync", "BoltClient", "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
