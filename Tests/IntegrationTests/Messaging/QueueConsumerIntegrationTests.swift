@@ -69,7 +69,8 @@ struct QueueConsumerIntegrationTests {
         }
     }
 
-    @Test func noMoreHandlersRunAtOnceThanTheConcurrencyLimit() async throws {
+    @Test(.timeLimit(.minutes(2)))
+    func noMoreHandlersRunAtOnceThanTheConcurrencyLimit() async throws {
         try await BrokerLock.shared {
             let gate = Gate()
             let running = RunningCount()
@@ -85,12 +86,17 @@ struct QueueConsumerIntegrationTests {
                 for value in 0..<8 {
                     try await harness.publishRaw(#"{"pattern":"blocking","data":\#(value)}"#)
                 }
-                // All eight are delivered to the consumer (none ready), while the handlers are held.
-                try await eventually("all eight delivered") {
-                    try await MessagingHarness.counts(of: queue) == QueueCounts(ready: 0, unacknowledged: 8)
+                do {
+                    // All eight are delivered to the consumer (none ready), while the handlers are held.
+                    try await eventually("all eight delivered") {
+                        try await MessagingHarness.counts(of: queue) == QueueCounts(ready: 0, unacknowledged: 8)
+                    }
+                    try await eventually("four handlers started") { await running.entered >= 4 }
+                    #expect(await running.entered == 4)
+                } catch {
+                    await gate.open()  // a failed check must not leave the handlers (and the shutdown) hanging
+                    throw error
                 }
-                try await eventually("four handlers started") { await running.entered == 4 }
-                #expect(await running.entered == 4)
                 await gate.open()
                 try await eventually("all eight finished") { await running.left == 8 }
             }
