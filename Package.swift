@@ -293,6 +293,7 @@ let package = Package(
             dependencies: [
                 "GraphSync", "BoltClient", "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -123,10 +123,19 @@ public struct SyncHTTPRoutes: Sendable {
 
     // MARK: Responses
 
+    /// `body` as JSON; a body that cannot be encoded (a NaN from the graph) is a 500, never `{}`.
     static func json<Body: Encodable>(_ body: Body, _ status: HTTPResponse.Status) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
+        let data: Data
+        do {
+            data = try encoder.encode(body)
+        } catch {
+            data = Data(#"{"message":"the response could not be encoded as JSON","statusCode":500}"#.utf8)
+            return Response(
+                status: .internalServerError, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))

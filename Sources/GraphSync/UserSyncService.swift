@@ -13,7 +13,7 @@ public struct UserSyncService: Sendable {
     public let writer: UserGraphWriter
     let batcher: SyncBatcher
     let logger: Logger
-    /// Read each written node back and count differences (`sync.validation.mismatch`).
+    /// Read each written node back and count the outcome (`sync.validation.ok|mismatch|failed`).
     let validate: Bool
 
     /// `batchSize` 1 writes every message alone; larger sizes group messages arriving within `batchWait`.
@@ -72,22 +72,46 @@ public struct UserSyncService: Sendable {
         }
     }
 
-    /// The seed's optional step 8: the node must hold what was written and Float counters. A
-    /// difference (or a failed read) is logged and counted, never fails the message.
+    /// The seed's optional step 8: the node must hold what was written and Float counters. Every
+    /// read-back is counted once, by its outcome (`sync.validation.ok`, `sync.validation.mismatch`,
+    /// `sync.validation.failed`); a difference or a failed read is logged, never fails the message.
     func validateWrite(_ row: UserSyncRow) async {
+        await Self.validate(row, logger: self.logger) { try await self.writer.node(of: $0) }
+    }
+
+    /// What a read-back found.
+    enum Validation: Equatable {
+        case matches
+        case differs(fields: [String])
+        case readFailed
+    }
+
+    /// Reads the node of `row` with `read`, compares and counts the outcome with `metrics`.
+    @discardableResult
+    static func validate(
+        _ row: UserSyncRow,
+        logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory,
+        read: (String) async throws -> [String: BoltValue]?
+    ) async -> Validation {
+        let dimensions = [("operation", row.operation.metricOperation)]
         let mismatches: [String]
         do {
-            mismatches = Self.mismatches(row: row, node: try await self.writer.node(of: row.userID))
+            mismatches = Self.mismatches(row: row, node: try await read(row.userID))
         } catch {
-            self.logger.warning("validation read failed", metadata: ["user_id": "\(row.userID)", "error": "\(error)"])
-            return
+            logger.warning("validation read failed", metadata: ["user_id": "\(row.userID)", "error": "\(error)"])
+            Counter(label: "sync.validation.failed", dimensions: dimensions, factory: metrics).increment()
+            return .readFailed
         }
-        guard !mismatches.isEmpty else { return }
-        self.logger.warning(
+        guard !mismatches.isEmpty else {
+            Counter(label: "sync.validation.ok", dimensions: dimensions, factory: metrics).increment()
+            return .matches
+        }
+        logger.warning(
             "the node differs from the message just written",
             metadata: ["user_id": "\(row.userID)", "fields": "\(mismatches.joined(separator: ","))"])
-        Counter(label: "sync.validation.mismatch", dimensions: [("operation", row.operation.metricOperation)])
-            .increment()
+        Counter(label: "sync.validation.mismatch", dimensions: dimensions, factory: metrics).increment()
+        return .differs(fields: mismatches)
     }
 
     /// The properties of `row` the node does not hold, plus counters that are missing or not Floats.

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import Testing
 
 @testable import BoltClient
@@ -113,18 +114,60 @@ import Testing
         #expect(await attempts.count == 1)
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func retryingGivesUpAtTheTimeLimit() async throws {
+    @Test func retryingGivesUpWhenTheNextPauseWouldEndPastTheTimeLimit() async throws {
         let attempts = Attempts()
+        let clock = SteppingClock()
+        let noJitter = { 1.0 }
         await #expect(throws: BoltError(.connectionClosed, "gone")) {
             try await BoltClient.retrying(
-                maximumRetryTime: .milliseconds(30), initialDelay: .milliseconds(10), logger: self.logger
+                maximumRetryTime: .seconds(1), initialDelay: .milliseconds(100), clock: clock, jitter: noJitter,
+                logger: self.logger
             ) {
                 _ = await attempts.next()
                 throw BoltError(.connectionClosed, "gone")
             }
         }
-        // Pauses of 10 and 20 ms fit a 30 ms limit at most once each: never more than three attempts.
-        #expect((1...3).contains(await attempts.count))
+        // Pauses of 100, 200 and 400 ms end at 700 ms; the next (800 ms) would end past 1 s.
+        #expect(clock.pauses == [.milliseconds(100), .milliseconds(200), .milliseconds(400)])
+        #expect(await attempts.count == 4)
+    }
+
+    @Test func retryPausesDoubleAndTheirJitterScalesThemUpToFiveSeconds() async throws {
+        let attempts = Attempts()
+        let clock = SteppingClock()
+        let mostJitter = { 1.5 }
+        let result = try await BoltClient.retrying(
+            maximumRetryTime: .seconds(60), initialDelay: .seconds(1), clock: clock, jitter: mostJitter,
+            logger: self.logger
+        ) {
+            if await attempts.next() < 6 { throw BoltError(.connectionClosed, "gone") }
+            return "done"
+        }
+        #expect(result == "done")
+        #expect(clock.pauses == [1.5, 3, 6, 7.5, 7.5].map { Duration.seconds($0) })
+    }
+}
+
+/// A clock that only moves when slept on: each sleep is recorded and returns at once, its deadline
+/// becoming the new now (retry schedules checked without waiting).
+final class SteppingClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Self { Self(offset: self.offset + duration) }
+        func duration(to other: Self) -> Duration { other.offset - self.offset }
+        static func < (lhs: Self, rhs: Self) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private let state = Mutex<(now: Instant, pauses: [Duration])>((Instant(offset: .zero), []))
+
+    var now: Instant { self.state.withLock { $0.now } }
+    var minimumResolution: Duration { .nanoseconds(1) }
+    var pauses: [Duration] { self.state.withLock { $0.pauses } }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        self.state.withLock { state in
+            state.pauses.append(state.now.duration(to: deadline))
+            state.now = max(state.now, deadline)
+        }
     }
 }

@@ -1,6 +1,8 @@
 import BoltClient
 import Foundation
+import Logging
 import Messaging
+import MetricsTestKit
 import Testing
 
 @testable import GraphSync
@@ -75,7 +77,11 @@ import Testing
     @Test func theStatementTakesEverythingAsParameters() {
         // No value from a message is ever part of the statement text.
         #expect(UserGraphWriter.statement.contains("UNWIND $rows AS row"))
-        #expect(!UserGraphWriter.statement.contains("\\("))
+        // The only parameter is $rows and the text holds no literal a value could have been spliced into.
+        let parameters = UserGraphWriter.statement.matches(of: /\$[A-Za-z_]+/).map { String($0.output) }
+        #expect(parameters == ["$rows"])
+        #expect(!UserGraphWriter.statement.contains("'"))
+        #expect(!UserGraphWriter.statement.contains("\""))
         let row = UserSyncRow(userID: "a", operation: .update, properties: ["username": "x'})"], sourceUpdatedAt: 5)
         #expect(row.parameter["props"]["username"] == "x'})")
         #expect(row.parameter["updated_at"] == 5)
@@ -96,5 +102,55 @@ import Testing
         bad["followers_number"] = 0
         #expect(UserSyncService.mismatches(row: row, node: bad) == ["role", "followers_number"])
         #expect(UserSyncService.mismatches(row: row, node: nil) == ["node"])
+    }
+
+    static let written = UserSyncRow(
+        userID: "a", operation: .update, properties: ["username": "x", "role": "user"], sourceUpdatedAt: nil)
+    static let asWritten: [String: BoltValue] = [
+        "user_id": "a", "username": "x", "role": "user", "following_number": 0.0, "followers_number": 0.0,
+    ]
+
+    static func counts(_ metrics: TestMetrics) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for outcome in ["ok", "mismatch", "failed"] {
+            let counters = metrics.counters.filter { $0.label == "sync.validation.\(outcome)" }
+            #expect(counters.allSatisfy { $0.dimensions.map(\.0) == ["operation"] })
+            counts[outcome] = counters.reduce(0) { $0 + Int($1.totalValue) }
+        }
+        return counts
+    }
+
+    @Test func aReadBackThatMatchesIsCountedAsOK() async {
+        let metrics = TestMetrics()
+        let outcome = await UserSyncService.validate(Self.written, logger: Logger(label: "test"), metrics: metrics) {
+            #expect($0 == "a")
+            return Self.asWritten
+        }
+        #expect(outcome == .matches)
+        #expect(Self.counts(metrics) == ["ok": 1, "mismatch": 0, "failed": 0])
+    }
+
+    @Test func aNodeChangedBetweenWriteAndReadBackIsCountedAsAMismatch() async {
+        let metrics = TestMetrics()
+        // Another writer changed the role after our commit, before the read-back.
+        var changed = Self.asWritten
+        changed["role"] = "admin"
+        let outcome = await UserSyncService.validate(Self.written, logger: Logger(label: "test"), metrics: metrics) {
+            _ in changed
+        }
+        #expect(outcome == .differs(fields: ["role"]))
+        #expect(Self.counts(metrics) == ["ok": 0, "mismatch": 1, "failed": 0])
+        let counter = metrics.counters.first { $0.label == "sync.validation.mismatch" }
+        #expect(counter?.dimensions.first?.1 == "updateUser")
+    }
+
+    @Test func aFailedReadBackIsCountedAsFailedNotAsOK() async {
+        struct Unreachable: Error {}
+        let metrics = TestMetrics()
+        let outcome = await UserSyncService.validate(Self.written, logger: Logger(label: "test"), metrics: metrics) {
+            _ in throw Unreachable()
+        }
+        #expect(outcome == .readFailed)
+        #expect(Self.counts(metrics) == ["ok": 0, "mismatch": 0, "failed": 1])
     }
 }

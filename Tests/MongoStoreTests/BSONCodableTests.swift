@@ -82,23 +82,23 @@ struct BSONCodableTests {
     @Test func wrongTypesNameTheFieldPath() throws {
         var document = try BSONEncoder().encode(Self.sample)
         document["meta"] = .document(["source": .int32(5)])
-        do {
-            _ = try BSONDecoder().decode(Notification.self, from: document)
-            Issue.record("decoded")
-        } catch let error as DecodingError {
-            let mongoError = MongoError(decoding: error)
-            #expect(mongoError.kind == .bsonDecoding)
-            #expect(mongoError.path == "meta.source")
+        let wrongType = try #require(throws: DecodingError.self) {
+            try BSONDecoder().decode(Notification.self, from: document)
         }
+        let mongoError = MongoError(decoding: wrongType)
+        #expect(mongoError.kind == .bsonDecoding)
+        #expect(mongoError.path == "meta.source")
         document = try BSONEncoder().encode(Self.sample)
         document["__v"] = .int64(Int64(Int32.max) + 1)
-        #expect(throws: DecodingError.self) { try BSONDecoder().decode(Notification.self, from: document) }
-        document["__v"] = nil
-        do {
-            _ = try BSONDecoder().decode(Notification.self, from: document)
-        } catch let error as DecodingError {
-            #expect(MongoError(decoding: error).path == "__v")
+        let overflow = try #require(throws: DecodingError.self) {
+            try BSONDecoder().decode(Notification.self, from: document)
         }
+        #expect(MongoError(decoding: overflow).path == "__v")
+        document["__v"] = nil
+        let missing = try #require(throws: DecodingError.self) {
+            try BSONDecoder().decode(Notification.self, from: document)
+        }
+        #expect(MongoError(decoding: missing).path == "__v")
     }
 
     @Test func integersAcceptEveryIntegralBSONNumber() throws {

@@ -47,6 +47,13 @@ struct SocketIOSocketTests {
         return connect
     }
 
+    /// Returns once `socket` holds a parked poll (the poll runs in another task): a signal, not a delay.
+    static func untilParked(_ socket: SocketIOSocket) async {
+        while !socket.hasParkedPoll {
+            await Task.yield()
+        }
+    }
+
     @Test func pollingHandshakeAndConnect() async throws {
         let socket = Self.socket()
         let connect = try await Self.authenticate(socket)
@@ -58,8 +65,8 @@ struct SocketIOSocketTests {
         let socket = Self.socket()
         _ = try await Self.authenticate(socket)
         async let parked = socket.poll()
-        // Let the poll park before the emit (if it has not, the emit waits for the next poll).
-        try await Task.sleep(for: .milliseconds(50))
+        // The emit must find the poll parked (else it would wait for the next poll).
+        await Self.untilParked(socket)
         let sent = await socket.emit("notification_received", [.string("x")])
         #expect(sent)
         let (result, _) = await parked
@@ -147,7 +154,7 @@ struct SocketIOSocketTests {
         _ = await socket.poll()
         #expect(await sent)
         async let parked = socket.poll()
-        try await Task.sleep(for: .milliseconds(50))
+        await Self.untilParked(socket)
         let outcomes = socket.close("server shutting down")
         let (result, _) = await parked
         #expect(result == .packets([.close]))

@@ -17,6 +17,18 @@ fail() {
 	exit 1
 }
 ok() { echo "test_amqp_cli: ok: $*"; }
+# refused STATUS PATTERN CMD...: CMD exits with STATUS (not a crash, not any failure) and says PATTERN
+# on standard output or error. Reads standard input, for commands that ask.
+refused() {
+	local want=$1 pattern=$2 out status
+	shift 2
+	set +e
+	out=$("$@" 2>&1)
+	status=$?
+	set -e
+	[ "$status" -eq "$want" ] || fail "$*: exit status $status, expected $want: $out"
+	grep -q -- "$pattern" <<<"$out" || fail "$*: no '$pattern' in: $out"
+}
 field() { "$PY" -c 'import json,sys; v=json.load(sys.stdin); print(json.dumps(v[sys.argv[1]]) if v else "null")' "$1"; }
 
 # emit: --data inline, @file and stdin.
@@ -33,7 +45,9 @@ expected='"{\"pattern\":\"from_file\",\"data\":{\"n\":1}}"'
 [ "$(field body <<<"$("$PY" "$PEER" get "$QUEUE")")" = "$expected" ] || fail "emit @file"
 echo '[1,2]' | "$BIN" emit from_stdin --queue "$QUEUE" --data - >/dev/null
 grep -q 'from_stdin' <<<"$("$PY" "$PEER" get "$QUEUE")" || fail "emit from stdin"
-if "$BIN" emit bad --queue "$QUEUE" --data '{not json' >/dev/null 2>&1; then fail "emit accepted invalid JSON"; fi
+# ArgumentParser's ValidationError: EX_USAGE (64), "Error: --data: ...".
+refused 64 'Error: --data: ' "$BIN" emit bad --queue "$QUEUE" --data '{not json'
+[ "$("$PY" "$PEER" get "$QUEUE")" = null ] || fail "emit published invalid JSON"
 ok "emit publishes NestJS envelopes (inline, @file, stdin) and refuses invalid JSON"
 
 # dlq: two dead letters written as the consumer writes them.
@@ -42,7 +56,8 @@ ok "emit publishes NestJS envelopes (inline, @file, stdin) and refuses invalid J
 listing=$("$BIN" dlq list "$QUEUE")
 grep -q 'dead-1 .*email_request .*retries_exhausted .*3 .*SMTP 451 try again later' <<<"$listing" || fail "dlq list: $listing"
 grep -q 'dead-2' <<<"$listing" || fail "dlq list misses dead-2"
-"$BIN" dlq list "$QUEUE" | grep -q dead-1 || fail "dlq list consumed the letters"
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q dead-1 <<<"$listing" || fail "dlq list consumed the letters: $listing"
 ok "dlq list shows reason and history without consuming"
 
 shown=$("$BIN" dlq show "$QUEUE" dead-2)
@@ -50,15 +65,21 @@ grep -q '^reason: *550 mailbox unavailable' <<<"$shown" || fail "dlq show: $show
 grep -q 'welcome-message' <<<"$shown" || fail "dlq show has no body"
 ok "dlq show prints history, headers and body"
 
-"$BIN" dlq replay "$QUEUE" --message-id dead-1 | grep -q 'replayed 1 message' || fail "dlq replay --message-id"
+out=$("$BIN" dlq replay "$QUEUE" --message-id dead-1)
+grep -q 'replayed 1 message' <<<"$out" || fail "dlq replay --message-id: $out"
 replayed=$("$PY" "$PEER" get "$QUEUE")
 [ "$(field message_id <<<"$replayed")" = '"dead-1"' ] || fail "replayed message not in $QUEUE"
 [ "$(field headers <<<"$replayed")" = '{"x-trace": "keep-me"}' ] || fail "replay kept our headers: $(field headers <<<"$replayed")"
-"$BIN" dlq list "$QUEUE" | grep -q dead-2 || fail "dead-2 left the DLQ"
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q dead-2 <<<"$listing" || fail "dead-2 left the DLQ: $listing"
 ok "dlq replay moves one letter back with its history and retry count removed"
 
-if echo wrong | "$BIN" dlq purge "$QUEUE" >/dev/null 2>&1; then fail "purge without confirmation"; fi
-"$BIN" dlq list "$QUEUE" | grep -q dead-2 || fail "unconfirmed purge deleted letters"
-"$BIN" dlq purge "$QUEUE" --yes | grep -q 'purged 1 message' || fail "dlq purge --yes"
-"$BIN" dlq list "$QUEUE" | grep -q 'is empty' || fail "DLQ not empty after purge"
+refused 1 'not confirmed; nothing deleted' "$BIN" dlq purge "$QUEUE" <<<wrong
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q dead-2 <<<"$listing" || fail "unconfirmed purge deleted letters: $listing"
+out=$("$BIN" dlq purge "$QUEUE" --yes)
+grep -q 'purged 1 message' <<<"$out" || fail "dlq purge --yes: $out"
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q 'is empty' <<<"$listing" || fail "DLQ not empty after purge: $listing"
+refused 1 "$QUEUE.never.dlq does not exist" "$BIN" dlq list "$QUEUE.never"
 ok "dlq purge asks for confirmation, then empties the DLQ"

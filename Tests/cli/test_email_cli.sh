@@ -34,15 +34,17 @@ grep -q "account is now active" <<<"$text" || fail "preview --text: $text"
 if grep -q '<' <<<"$text"; then fail "the text part holds markup"; fi
 ok "preview --html escapes, --text is plain"
 
+# A refusal is ArgumentParser's EX_USAGE (64) with its reason, not any failure (a crash is 132+).
 set +e
 "$BIN" email preview create-account --data '{"email":"a@b.io","otpCode":"<script>"}' >/dev/null 2>"$WORK/err"
 status=$?
-"$BIN" email preview newsletter >/dev/null 2>&1
+"$BIN" email preview newsletter >/dev/null 2>"$WORK/err2"
 status2=$?
 set -e
-[ "$status" -ne 0 ] && grep -q "dead-letter this request: create-account: data.otpCode is not a short code" "$WORK/err" ||
+[ "$status" -eq 64 ] && grep -q "dead-letter this request: create-account: data.otpCode is not a short code" "$WORK/err" ||
 	fail "preview of an invalid request: status $status, $(cat "$WORK/err")"
-[ "$status2" -ne 0 ] || fail "preview of an unknown type succeeded"
+[ "$status2" -eq 64 ] && grep -q "'newsletter' is invalid" "$WORK/err2" ||
+	fail "preview of an unknown type: status $status2, $(cat "$WORK/err2")"
 ok "preview refuses what the worker would dead-letter"
 
 "$PY" "$REPO/Tests/IntegrationTests/Peers/smtp_peer.py" plain "$WORK/peer" >"$WORK/peer.log" 2>&1 &
@@ -68,5 +70,5 @@ set +e
 	"$BIN" email send-test me@example.org >"$WORK/out" 2>"$WORK/err")
 status=$?
 set -e
-[ "$status" -ne 0 ] && grep -q "tlsRequired" "$WORK/err" || fail "send-test without STARTTLS: status $status, $(cat "$WORK/err")"
+[ "$status" -eq 1 ] && grep -q "decode-async email send-test: .*tlsRequired" "$WORK/err" || fail "send-test without STARTTLS: status $status, $(cat "$WORK/err")"
 ok "send-test with the default SMTP_REQUIRE_TLS=true refuses a server without STARTTLS"

@@ -120,15 +120,30 @@ public final class BoltClient: Sendable {
         logger: Logger,
         _ attempt: () async throws -> T
     ) async throws -> T {
-        let start = ContinuousClock.now
+        try await Self.retrying(
+            maximumRetryTime: maximumRetryTime, initialDelay: initialDelay, clock: ContinuousClock(),
+            jitter: { Double.random(in: 0.8...1.2) }, logger: logger, attempt)
+    }
+
+    /// ``retrying(maximumRetryTime:initialDelay:logger:_:)`` on `clock`, with `jitter` the factor of
+    /// each pause (tests pass a clock they drive and a fixed factor).
+    static func retrying<T, C: Clock<Duration>>(
+        maximumRetryTime: Duration,
+        initialDelay: Duration,
+        clock: C,
+        jitter: () -> Double,
+        logger: Logger,
+        _ attempt: () async throws -> T
+    ) async throws -> T {
+        let start = clock.now
         var delay = initialDelay
         while true {
             do {
                 return try await attempt()
             } catch let error as BoltError {
-                guard error.isRetryable, ContinuousClock.now - start + delay < maximumRetryTime else { throw error }
+                guard error.isRetryable, start.duration(to: clock.now) + delay < maximumRetryTime else { throw error }
                 logger.warning("transaction failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
-                try await Task.sleep(for: delay * Double.random(in: 0.8...1.2))
+                try await clock.sleep(for: delay * jitter())
                 delay = min(delay * 2, .seconds(5))
             }
         }

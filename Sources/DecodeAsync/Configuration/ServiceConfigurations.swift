@@ -162,7 +162,7 @@ struct SyncConfiguration {
     var batchSize: Int
     /// How long the first message of a batch waits for company.
     var batchWait: Duration
-    /// Read each written node back and count differences (`sync.validation.mismatch`).
+    /// Read each written node back and count the outcome (`sync.validation.ok|mismatch|failed`).
     var validate: Bool
     /// Bearer token of the `/sync/...` endpoints; nil: the endpoints are off.
     var adminToken: String?

@@ -91,6 +91,8 @@ public final class SocketIOSocket: Sendable {
     public var isClosed: Bool { self.closeReason != nil }
     /// Why the session ended, nil while it is open.
     public var closeReason: String? { self.state.withLockedValue { $0.closedReason } }
+    /// Whether a polling GET is parked, waiting for something to send (tests wait on it).
+    var hasParkedPoll: Bool { self.state.withLockedValue { $0.parkedPoll != nil } }
     var usesPolling: Bool {
         self.state.withLockedValue { state in
             switch state.engine.state {

@@ -15,12 +15,14 @@ struct MessagingHarness {
         AMQPClient(configuration: .init(connection: try AMQPConnectionConfiguration(uri: TestEnvironment.rabbitMQURI)))
     }
 
-    /// Runs `body` while the services run, then shuts them down gracefully and deletes the queues.
+    /// Runs `body` while the services run, then shuts them down gracefully, runs `afterShutdown`
+    /// (the consumer's connection is closed by then, the queues still exist) and deletes the queues.
     static func run<Result: Sendable>(
         queue: String,
         retry: RetryPolicy = RetryPolicy(baseDelay: .milliseconds(200), factor: 2, maxRetries: 2, jitter: 0),
         drainTimeout: Duration = .seconds(10),
         handlers: [MessageHandler],
+        afterShutdown: (QueueTopology) async throws -> Void = { _ in },
         _ body: (MessagingHarness) async throws -> Result
     ) async throws -> Result {
         let topology = QueueTopology(queue: queue, retry: retry)
@@ -52,8 +54,16 @@ struct MessagingHarness {
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+            var checkError: (any Error)?
+            do {
+                try await afterShutdown(topology)
+            } catch {
+                checkError = error
+            }
             try? await harness.deleteQueues()
-            return try outcome.get()
+            let result = try outcome.get()
+            if let checkError { throw checkError }
+            return result
         }
     }
 
@@ -66,6 +76,26 @@ struct MessagingHarness {
         let count = try await channel.queueDeclare(queue, passive: true).messageCount
         await connection.close()
         return count
+    }
+
+    /// What the broker holds for `queue`: messages waiting for a consumer, and messages delivered
+    /// but not yet acknowledged. Read with `rabbitmqctl list_queues`, which asks the queue itself; a
+    /// passive `queue.declare` counts only ready messages and so misses a delivery never acked.
+    ///
+    /// After the consumer's connection closed, a delivery it never acked is counted either way:
+    /// as unacknowledged until the broker notices the closed channel, then as ready again.
+    static func counts(of queue: String) async throws -> QueueCounts {
+        let output = try await TestEnvironment.run([
+            "scripts/stack", "rabbitmqctl", "list_queues", "-q", "--no-table-headers",
+            "name", "messages_ready", "messages_unacknowledged",
+        ])
+        for line in output.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if fields.count == 3, fields[0] == queue, let ready = Int(fields[1]), let unacknowledged = Int(fields[2]) {
+                return QueueCounts(ready: ready, unacknowledged: unacknowledged)
+            }
+        }
+        throw TestEnvironment.CommandFailed(command: "rabbitmqctl list_queues (no line for \(queue))", output: output)
     }
 
     /// Publishes a raw body to the main queue, as any producer could.
@@ -88,6 +118,17 @@ struct MessagingHarness {
         }
         await connection.close()
     }
+}
+
+/// A queue's messages as the broker counts them (`MessagingHarness.counts(of:)`).
+struct QueueCounts: Equatable, Sendable, CustomStringConvertible {
+    var ready: Int
+    var unacknowledged: Int
+
+    /// Nothing waiting and nothing delivered without an ack.
+    static let empty = QueueCounts(ready: 0, unacknowledged: 0)
+
+    var description: String { "\(self.ready) ready, \(self.unacknowledged) unacknowledged" }
 }
 
 /// The `create_notification` payload as publishers send it.

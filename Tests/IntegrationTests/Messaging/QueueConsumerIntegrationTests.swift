@@ -24,7 +24,8 @@ struct QueueConsumerIntegrationTests {
                 context in
                 await received.append((payload, context))
             }
-            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+            try await MessagingHarness.run(queue: queue, handlers: [handler], afterShutdown: Self.expectNothingLeft) {
+                harness in
                 try await MessagePublisher(client: harness.client).emit(
                     pattern: "create_notification",
                     data: Self.payload,
@@ -38,8 +39,105 @@ struct QueueConsumerIntegrationTests {
                 #expect(context.pattern == "create_notification")
                 #expect(context.retryCount == 0)
                 #expect(!context.redelivered)
-                try await eventually("the queue is empty") { try await MessagingHarness.depth(of: queue) == 0 }
             }
+        }
+    }
+
+    /// After the consumer's connection closed: nothing ready and nothing delivered without an ack
+    /// (an unacked delivery is counted by the broker until it is requeued, and as ready afterwards).
+    @Sendable static func expectNothingLeft(_ topology: QueueTopology) async throws {
+        #expect(try await MessagingHarness.counts(of: topology.queue) == .empty)
+    }
+
+    @Test func moreMessagesThanThePrefetchAreAllHandledAndAcked() async throws {
+        try await BrokerLock.shared {
+            let handled = Recorder<Int>()
+            let queue = TestEnvironment.uniqueName("test.prefetch")
+            let handler = MessageHandler(pattern: "count", payload: Int.self) { value, _ in
+                await handled.append(value)
+            }
+            // The harness's prefetch is 10: the broker sends the rest only as acks free the window.
+            let total = 25
+            try await MessagingHarness.run(queue: queue, handlers: [handler], afterShutdown: Self.expectNothingLeft) {
+                harness in
+                for value in 0..<total {
+                    try await harness.publishRaw(#"{"pattern":"count","data":\#(value)}"#)
+                }
+                try await eventually("all \(total) handled") { await handled.count == total }
+            }
+            #expect(Set(await handled.values) == Set(0..<total))
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func noMoreHandlersRunAtOnceThanTheConcurrencyLimit() async throws {
+        try await BrokerLock.shared {
+            let gate = Gate()
+            let running = RunningCount()
+            let queue = TestEnvironment.uniqueName("test.concurrency")
+            let handler = MessageHandler(pattern: "blocking", payload: Int.self) { _, _ in
+                await running.enter()
+                await gate.wait()
+                await running.leave()
+            }
+            // Harness: prefetch 10, concurrency 4. Eight messages all fit in the prefetch window.
+            try await MessagingHarness.run(queue: queue, handlers: [handler], afterShutdown: Self.expectNothingLeft) {
+                harness in
+                for value in 0..<8 {
+                    try await harness.publishRaw(#"{"pattern":"blocking","data":\#(value)}"#)
+                }
+                do {
+                    // All eight are delivered to the consumer (none ready), while the handlers are held.
+                    try await eventually("all eight delivered") {
+                        try await MessagingHarness.counts(of: queue) == QueueCounts(ready: 0, unacknowledged: 8)
+                    }
+                    try await eventually("four handlers started") { await running.entered >= 4 }
+                    #expect(await running.entered == 4)
+                } catch {
+                    await gate.open()  // a failed check must not leave the handlers (and the shutdown) hanging
+                    throw error
+                }
+                await gate.open()
+                try await eventually("all eight finished") { await running.left == 8 }
+            }
+            #expect(await running.maximum == 4)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func drainTimeoutCancelsStuckHandlersAndLeavesTheirMessagesUnacked() async throws {
+        try await BrokerLock.shared {
+            let started = Recorder<Int>()
+            let cancelled = Recorder<Int>()
+            let queue = TestEnvironment.uniqueName("test.drain-timeout")
+            let handler = MessageHandler(pattern: "stuck", payload: Int.self) { value, _ in
+                await started.append(value)
+                do {
+                    // Never finishes on its own: only the drain timeout's cancellation ends it.
+                    try await Task.sleep(for: .seconds(3600))
+                } catch {
+                    await cancelled.append(value)
+                    throw error
+                }
+            }
+            try await MessagingHarness.run(
+                queue: queue,
+                drainTimeout: .milliseconds(300),
+                handlers: [handler],
+                afterShutdown: { topology in
+                    // Both messages went back to the broker for redelivery, not acked, not retried.
+                    let counts = try await MessagingHarness.counts(of: topology.queue)
+                    #expect(counts.ready + counts.unacknowledged == 2)
+                    #expect(try await MessagingHarness.depth(of: topology.deadLetterQueue) == 0)
+                    #expect(try await MessagingHarness.depth(of: topology.retryQueue(attempt: 1)) == 0)
+                }
+            ) { harness in
+                for value in 0..<2 {
+                    try await harness.publishRaw(#"{"pattern":"stuck","data":\#(value)}"#)
+                }
+                try await eventually("both started") { await started.count == 2 }
+            }
+            #expect(Set(await cancelled.values) == [0, 1])
         }
     }
 
@@ -249,7 +347,8 @@ struct QueueConsumerIntegrationTests {
                 try await Task.sleep(for: .milliseconds(500))
                 await finished.append(value)
             }
-            try await MessagingHarness.run(queue: queue, handlers: [handler]) { harness in
+            try await MessagingHarness.run(queue: queue, handlers: [handler], afterShutdown: Self.expectNothingLeft) {
+                harness in
                 for value in 0..<3 {
                     try await harness.publishRaw(#"{"pattern":"slow","data":\#(value)}"#)
                 }
@@ -259,6 +358,39 @@ struct QueueConsumerIntegrationTests {
             #expect(Set(await finished.values) == [0, 1, 2])
         }
     }
+}
+
+/// Holds handlers until the test opens it.
+actor Gate {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        if self.isOpen { return }
+        await withCheckedContinuation { self.waiting.append($0) }
+    }
+
+    func open() {
+        self.isOpen = true
+        for continuation in self.waiting {
+            continuation.resume()
+        }
+        self.waiting = []
+    }
+}
+
+/// Handlers inside a section at once, and the most ever seen.
+actor RunningCount {
+    private(set) var entered = 0
+    private(set) var left = 0
+    private(set) var maximum = 0
+
+    func enter() {
+        self.entered += 1
+        self.maximum = max(self.maximum, self.entered - self.left)
+    }
+
+    func leave() { self.left += 1 }
 }
 
 actor FailSwitch {

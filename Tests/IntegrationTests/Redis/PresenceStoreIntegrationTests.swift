@@ -56,11 +56,24 @@ struct PresenceStoreIntegrationTests {
     }
 
     @Test func redisDownMeansLocalOnlyNotAnError() async throws {
+        // A user online on another instance: with Redis up, the push path sees it...
+        let live = try self.client()
+        defer { live.shutdown() }
+        let userID = TestEnvironment.uniqueName("user")
+        let elsewhere = PresenceStore(redis: live, instanceID: "elsewhere-\(userID)", ttlSeconds: 60)
+        try await elsewhere.connected(userID: userID, socketID: "s1")
+        let here = PresenceStore(redis: live, instanceID: "here-\(userID)", ttlSeconds: 60)
+        #expect(await here.isUserConnected(userID: userID, hasLocalSocket: false))
+
+        // ...with Redis unreachable it answers from local sockets alone instead of failing the push.
         var configuration = try RedisConfiguration(uri: "redis://127.0.0.1:1")
         configuration.connectTimeout = .milliseconds(200)
-        let redis = RedisClient(configuration: configuration)
-        let store = PresenceStore(redis: redis, instanceID: "x", ttlSeconds: 60)
-        #expect(await store.isUserConnected(userID: "u", hasLocalSocket: false) == false)
-        #expect(await store.isUserConnected(userID: "u", hasLocalSocket: true))
+        let down = RedisClient(configuration: configuration)
+        defer { down.shutdown() }
+        let cutOff = PresenceStore(redis: down, instanceID: "here-\(userID)", ttlSeconds: 60)
+        await #expect(throws: (any Error).self) { try await cutOff.isOnline(userID: userID) }
+        #expect(await cutOff.isUserConnected(userID: userID, hasLocalSocket: false) == false)
+        #expect(await cutOff.isUserConnected(userID: userID, hasLocalSocket: true))
+        try await elsewhere.disconnected(userID: userID, socketID: "s1")
     }
 }
