@@ -69,6 +69,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HTTPServerLimits",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "RedisClient",
             dependencies: [
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -209,6 +221,7 @@ let package = Package(
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",
+                "HTTPServerLimits",
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
@@ -265,6 +278,16 @@ let package = Package(
         .testTarget(
             name: "MongoStoreTests",
             dependencies: ["MongoStore", "CLibMongoc"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPServerLimitsTests",
+            dependencies: [
+                "HTTPServerLimits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -337,6 +360,7 @@ let package = Package(
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",
+                "HTTPServerLimits",
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
@@ -353,6 +377,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Peers"],
             swiftSettings: swiftSettings
