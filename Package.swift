@@ -386,6 +386,7 @@ let package = Package(
             name: "DecodeAsyncTests",
             dependencies: [
                 "DecodeAsync",
+                "HTTPServerLimits",
                 "Observability",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
