@@ -18,14 +18,16 @@ final class HTTPLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let linger = TimeAmount.seconds(2)
 
     private let limits: HTTPLimits
+    private let cutMark: HTTPConnectionCutMark
     private var stateMachine = HTTPLimitsStateMachine()
     private var timer: Scheduled<Void>?
     /// Set by the `101` head: the handler leaves at the flush that sends it (leaving inside `write`
     /// would lose the flush of a `writeAndFlush`).
     private var removeAtFlush = false
 
-    init(limits: HTTPLimits) {
+    init(limits: HTTPLimits, cutMark: HTTPConnectionCutMark = HTTPConnectionCutMark()) {
         self.limits = limits
+        self.cutMark = cutMark
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -117,6 +119,7 @@ final class HTTPLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.cancelTimer()
         case .refuseAndClose(let refusal):
             self.cancelTimer()
+            self.cutMark.set()
             let status: HTTPResponseStatus
             switch refusal {
             case .requestTimeout: status = .requestTimeout
@@ -136,6 +139,7 @@ final class HTTPLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .close:
             self.cancelTimer()
+            self.cutMark.set()
             context.close(promise: nil)
         case .removeHandler:
             self.cancelTimer()

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServerLimits
+import Logging
 import Testing
 
 /// Slow and broken HTTP clients against a live gateway with short limits (1 s head and idle
@@ -23,6 +24,24 @@ struct HTTPLimitsIntegrationTests {
             try await eventually("the server closes the half-sent head") { connection.isClosedByServer }
             #expect(connection.text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
         }
+    }
+
+    @Test func connectionsCutBeforeTheirFirstHeadAreNoServerErrors() async throws {
+        let logs = LogRecorder()
+        try await LimitedGateway.run(redisURI: RedisIntegrationTests.uri, limits: Self.limits, httpLogs: logs) {
+            gateway in
+            let silent = try await RawConnection.connect(port: gateway.port)
+            defer { silent.close() }
+            let garbage = try await RawConnection.connect(port: gateway.port)
+            defer { garbage.close() }
+            try await garbage.send([0x16, 0x03, 0x01, 0x00, 0x00])
+            try await eventually("both are closed") { silent.isClosedByServer && garbage.isClosedByServer }
+            // hummingbird-websocket reports the connection that ended before a head; at debug level.
+            try await eventually("the upgrade's end is logged") {
+                logs.all.filter { $0.message.contains("upgrade result") }.count == 2
+            }
+        }
+        #expect(!logs.all.contains { $0.message.contains("upgrade result") && $0.level > .debug })
     }
 
     @Test func aSilentConnectionIsClosed() async throws {

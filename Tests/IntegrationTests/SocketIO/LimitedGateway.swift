@@ -2,6 +2,7 @@ import HTTPServerLimits
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOConcurrencyHelpers
 import RedisClient
 import SocketIO
 
@@ -18,6 +19,7 @@ struct LimitedGateway {
         pingInterval: Duration = .seconds(25),
         presenceTTLSeconds: Int = 90,
         redisConfiguration: (inout RedisConfiguration) -> Void = { _ in },
+        httpLogs: LogRecorder? = nil,
         _ body: @Sendable (LimitedGateway) async throws -> Void
     ) async throws {
         var configuration = try RedisConfiguration(uri: redisURI)
@@ -48,7 +50,7 @@ struct LimitedGateway {
                 webSocketRouter: webSocketRouter, configuration: server.webSocketConfiguration, limits: limits),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
-            logger: GatewayHarness.quietLogger
+            logger: httpLogs?.logger ?? GatewayHarness.quietLogger
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await redis.run() }
@@ -77,5 +79,38 @@ struct LimitedGateway {
             return seen.contains { $0.contains("user_connected") }
         }
         return connection
+    }
+}
+
+/// Every record logged through ``logger`` (all levels), for tests that check what a server logs.
+final class LogRecorder: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+    }
+
+    private let records = NIOLockedValueBox<[Record]>([])
+
+    var logger: Logger {
+        Logger(label: "test.recorded") { _ in Handler(recorder: self) }
+    }
+
+    var all: [Record] { self.records.withLockedValue { $0 } }
+
+    private struct Handler: LogHandler {
+        let recorder: LogRecorder
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { self.metadata[key] }
+            set { self.metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            self.recorder.records.withLockedValue {
+                $0.append(Record(level: event.level, message: "\(event.message)"))
+            }
+        }
     }
 }
