@@ -93,27 +93,28 @@ struct HTTPLimitsIntegrationTests {
 
     @Test func aParkedLongPollOutlivesTheLimitsAndGetsItsPing() async throws {
         try await self.withGateway { gateway in
-            let connection = try await RawConnection.connect(port: gateway.port)
-            defer { connection.close() }
-            try await connection.send("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
+            let opening = try await RawConnection.connect(port: gateway.port)
+            defer { opening.close() }
+            try await opening.send("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
             var sid = ""
             try await eventually("the open packet") {
-                let text = connection.text
+                let text = opening.text
                 guard let start = text.range(of: "\"sid\":\""),
                     let end = text[start.upperBound...].firstIndex(of: "\"")
                 else { return false }
                 sid = String(text[start.upperBound..<end])
                 return text.contains("}")
             }
-            connection.consume(connection.received.count)
-            // The same keep-alive connection parks the next poll until the server's ping (after 3 s,
-            // past the 1 s head and idle limits).
-            try await connection.send("GET /socket.io/?EIO=4&transport=polling&sid=\(sid) HTTP/1.1\r\nHost: x\r\n\r\n")
+            // The next poll parks until the server's ping (after 3 s, past the 1 s head and idle
+            // limits). A connection of its own: the opening one may idle out meanwhile.
+            let poll = try await RawConnection.connect(port: gateway.port)
+            defer { poll.close() }
+            try await poll.send("GET /socket.io/?EIO=4&transport=polling&sid=\(sid) HTTP/1.1\r\nHost: x\r\n\r\n")
             try await eventually("the ping on the parked poll") {
-                let text = connection.text
+                let text = poll.text
                 return text.hasPrefix("HTTP/1.1 200") && text.hasSuffix("\r\n\r\n2")
             }
-            #expect(!connection.isClosedByServer)
+            #expect(!poll.isClosedByServer)
         }
     }
 
