@@ -69,6 +69,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HTTPServerLimits",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "RedisClient",
             dependencies: [
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -210,6 +222,7 @@ let package = Package(
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",
+                "HTTPServerLimits",
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
@@ -266,6 +279,16 @@ let package = Package(
         .testTarget(
             name: "MongoStoreTests",
             dependencies: ["MongoStore", "CLibMongoc"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPServerLimitsTests",
+            dependencies: [
+                "HTTPServerLimits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -339,6 +362,7 @@ let package = Package(
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",
+                "HTTPServerLimits",
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
@@ -355,6 +379,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Peers"],
             swiftSettings: swiftSettings
@@ -363,6 +388,7 @@ let package = Package(
             name: "DecodeAsyncTests",
             dependencies: [
                 "DecodeAsync",
+                "HTTPServerLimits",
                 "Observability",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import HTTPServerLimits
 import Logging
 import Observability
 import Testing
@@ -59,6 +60,24 @@ struct ConfigurationTests {
         let sync = try #require(configuration.sync)
         #expect(sync.http.port == 4006)
         #expect(sync.neo4jDatabase == nil)
+    }
+
+    @Test func httpLimitsHaveNginxAndNodeDefaultsAndAreChecked() throws {
+        let defaults = try self.load(Self.complete).shared.httpLimits
+        #expect(defaults == HTTPLimits(headTimeout: .seconds(60), idleTimeout: .seconds(75), maxHeadBytes: 16_384))
+        var environment = Self.complete
+        environment["HTTP_HEADER_TIMEOUT"] = "5"
+        environment["HTTP_IDLE_TIMEOUT"] = "10"
+        environment["HTTP_MAX_HEADER_SIZE"] = "32768"
+        #expect(
+            try self.load(environment).shared.httpLimits
+                == HTTPLimits(headTimeout: .seconds(5), idleTimeout: .seconds(10), maxHeadBytes: 32_768))
+        environment["HTTP_HEADER_TIMEOUT"] = "0"
+        environment["HTTP_MAX_HEADER_SIZE"] = "16k"
+        let errors = self.errors(environment)
+        #expect(errors.contains(#"HTTP_HEADER_TIMEOUT="0" is invalid: expected seconds from 1 to 3600"#))
+        #expect(
+            errors.contains(#"HTTP_MAX_HEADER_SIZE="16k" is invalid: expected a size in bytes from 1024 to 1048576"#))
     }
 
     @Test func missingRequiredValuesAreEachNamed() {

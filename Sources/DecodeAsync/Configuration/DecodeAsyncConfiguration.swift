@@ -1,5 +1,6 @@
 import AMQPClient
 import Configuration
+import HTTPServerLimits
 import Logging
 import Observability
 
@@ -46,12 +47,13 @@ struct DecodeAsyncConfiguration {
     }
 }
 
-/// Settings every service shares: the broker, logging and metrics.
+/// Settings every service shares: the broker, logging, metrics and the HTTP listeners' limits.
 struct SharedConfiguration {
     var rabbitmqURI: String
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var metrics: MetricsConfiguration
+    var httpLimits: HTTPLimits
 
     init(_ settings: inout SettingsReader) {
         self.rabbitmqURI =
@@ -67,6 +69,7 @@ struct SharedConfiguration {
         self.logLevel = settings.choice("LOG_LEVEL", default: Logger.Level.info)
         self.logFormat = settings.choice("LOG_FORMAT", default: LogFormat.logfmt)
         self.metrics = MetricsConfiguration(&settings)
+        self.httpLimits = HTTPLimits(&settings)
     }
 }
 

@@ -79,6 +79,7 @@ struct Runtime {
             }
             var host = ServiceHost(
                 name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
+            host.limits = shared.httpLimits
             if name == .notifications, let notifications = self.configuration.notifications, let mongo {
                 let wiring = try NotificationWiring(
                     configuration: notifications, broker: broker, mongo: mongo, logger: logger)

@@ -1,3 +1,4 @@
+import HTTPServerLimits
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -21,6 +22,8 @@ struct ServiceHost {
     /// Adds WebSocket routes; with them the server accepts upgrades.
     var webSocketRoutes: (@Sendable (Router<Context>) -> Void)?
     var webSocketConfiguration = WebSocketServerConfiguration()
+    /// Head timeout, idle timeout and head size of every connection (not of upgraded WebSockets).
+    var limits = HTTPLimits()
 
     /// The Hummingbird application serving this host, as a `Service` for the process's group.
     func makeApplication(logger: Logger) -> some ApplicationProtocol {
@@ -30,12 +33,12 @@ struct ServiceHost {
         )
         .register(on: router)
         self.routes?(router)
-        var server = HTTPServerBuilder.http1()
+        var server = HTTPServerBuilder.http1(limits: self.limits)
         if let webSocketRoutes = self.webSocketRoutes {
             let webSocketRouter = Router(context: Context.self)
             webSocketRoutes(webSocketRouter)
             server = .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: self.webSocketConfiguration))
+                webSocketRouter: webSocketRouter, configuration: self.webSocketConfiguration, limits: self.limits)
         }
         let name = self.name
         return Application(

@@ -16,6 +16,7 @@ public final class RedisClient: Service, Sendable {
     private let slots: [ConnectionSlot]
     private let next = NIOLockedValueBox(0)
     let subscriptions = SubscriptionRegistry()
+    let connectionListeners = ConnectionEventListeners()
 
     public init(
         configuration: RedisConfiguration,
@@ -51,6 +52,7 @@ public final class RedisClient: Service, Sendable {
             slot.close()
         }
         self.subscriptions.finishAll()
+        self.connectionListeners.finishAll()
     }
 }
 

@@ -206,7 +206,8 @@ extension RedisClient {
     }
 
     /// Keeps the subscriber connection alive: connects, subscribes to every target, waits until the
-    /// connection drops, and does it again with exponential backoff, until graceful shutdown.
+    /// connection drops, and does it again with exponential backoff, until graceful shutdown. Each
+    /// connect and each loss is reported to ``connectionEvents()``.
     public func run() async throws {
         await withGracefulShutdownHandler {
             var backoff = Duration.milliseconds(100)
@@ -223,6 +224,7 @@ extension RedisClient {
                         connection.close()
                     }
                     backoff = .milliseconds(100)
+                    self.connectionListeners.yield(.connected)
                     let reason = await withTaskGroup(of: Void.self) { group in
                         // One writer sends the queued (un)subscribe commands in order.
                         group.addTask {
@@ -242,6 +244,7 @@ extension RedisClient {
                         self.subscriptions.detach()
                         return reason
                     }
+                    self.connectionListeners.yield(.disconnected)
                     if Task.isCancelled || self.subscriptions.isFinished { break }
                     self.logger.warning(
                         "Redis subscriber connection lost; reconnecting", metadata: ["error": "\(reason)"])

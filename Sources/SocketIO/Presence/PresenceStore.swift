@@ -6,8 +6,9 @@ import RedisClient
 /// of socket ids, non-empty while the user has a live socket (the API gateway asks `EXISTS`).
 ///
 /// Members are `<instance>:<socket>`. The set's expiry (`ttl`) is written at connect and again by
-/// ``refresh(_:)`` while sockets live, so a crashed instance's entries age out and a Redis restart
-/// is repaired at the next refresh. Each live instance also keeps `presence_instance:<instance>`;
+/// ``refresh(_:)`` while sockets live, so a crashed instance's entries age out; ``SocketIOServer``
+/// also calls ``refresh(_:)`` as soon as the Redis connection comes back, so a Redis restart is
+/// repaired at once. Each live instance also keeps `presence_instance:<instance>`;
 /// when a socket leaves, members of instances without that key are removed at once.
 public struct PresenceStore: Sendable {
     public let redis: RedisClient

@@ -48,8 +48,8 @@ public struct RoomEmit: Sendable, Equatable {
 
 /// A Socket.IO v5 server for one namespace over Engine.IO v4 (long-polling with upgrade, and
 /// WebSocket), with rooms, presence in Redis, and room emits shared across instances through
-/// Redis pub/sub. Runs as a `Service`: heartbeats, presence refresh and the cross-instance
-/// subscription live in its `run()`.
+/// Redis pub/sub. Runs as a `Service`: heartbeats, presence refresh (periodic, and at once each time
+/// the Redis connection comes back) and the cross-instance subscription live in its `run()`.
 public final class SocketIOServer: Service, Sendable {
     public let configuration: SocketIOServerConfiguration
     let verifier: AccessTokenVerifier
@@ -314,6 +314,8 @@ public final class SocketIOServer: Service, Sendable {
                 group.addTask { await self.heartbeats() }
                 if let presence = self.presence {
                     group.addTask { await self.refreshPresence(presence) }
+                    let events = presence.redis.connectionEvents()
+                    group.addTask { await self.rewritePresenceOnConnect(presence, events: events) }
                 }
                 if let redis = self.redis {
                     group.addTask { await self.deliverBusMessages(redis) }
@@ -339,16 +341,36 @@ public final class SocketIOServer: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled else { return }
-            var byUser: [String: [String]] = [:]
-            for socket in self.registry.withLockedValue({ Array($0.sockets.values) }) {
-                if let userID = socket.userID { byUser[userID, default: []].append(socket.id) }
+            await self.writePresence(presence, reason: "refresh")
+        }
+    }
+
+    /// Rewrites the presence of every local socket as soon as the Redis connection is (back) up: a
+    /// restarted server has lost `user_sockets:<id>`, and other instances must not see the user
+    /// offline until the next refresh.
+    private func rewritePresenceOnConnect(_ presence: PresenceStore, events: AsyncStream<RedisConnectionEvent>) async {
+        for await event in events {
+            switch event {
+            case .connected:
+                await self.writePresence(presence, reason: "redis connected")
+            case .disconnected:
+                continue
             }
-            do {
-                try await presence.refresh(byUser)
-            } catch {
-                self.logger.warning("socket.io: presence refresh failed", metadata: ["error": "\(error)"])
-                Counter(label: "websocket.presence.redis_unavailable").increment()
-            }
+        }
+    }
+
+    /// Writes every local authenticated socket to presence, with a fresh expiry.
+    private func writePresence(_ presence: PresenceStore, reason: String) async {
+        var byUser: [String: [String]] = [:]
+        for socket in self.registry.withLockedValue({ Array($0.sockets.values) }) {
+            if let userID = socket.userID { byUser[userID, default: []].append(socket.id) }
+        }
+        do {
+            try await presence.refresh(byUser)
+        } catch {
+            self.logger.warning(
+                "socket.io: presence write failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            Counter(label: "websocket.presence.redis_unavailable").increment()
         }
     }
 

@@ -154,8 +154,11 @@ struct RedisIntegrationTests {
         let subscriber = RedisClient(configuration: configuration)
         let publisher = try self.makeClient()
         let channel = TestEnvironment.uniqueName("events")
+        let events = subscriber.connectionEvents()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await subscriber.run() }
+            var eventIterator = events.makeAsyncIterator()
+            #expect(await eventIterator.next() == .connected)
             let messages = try await subscriber.subscribe(.channel(channel))
             let patterned = try await subscriber.subscribe(.pattern("\(channel).*"))
             let sharded = try await subscriber.subscribe(.shardChannel("\(channel).shard"))
@@ -189,12 +192,16 @@ struct RedisIntegrationTests {
             }
             try await publisher.publish(channel, ByteBuffer(string: "after reconnect"))
             #expect(await iterator.next().map { String(buffer: $0.payload) } == "after reconnect")
+            // The loss and the return were both reported to connection-event listeners.
+            #expect(await eventIterator.next() == .disconnected)
+            #expect(await eventIterator.next() == .connected)
 
             await messages.unsubscribe()
             try await eventually("unsubscribed") {
                 (try await publisher.send(["PUBSUB", "NUMSUB", .string(channel)]).elements?.last?.int ?? 1) == 0
             }
             subscriber.shutdown()
+            #expect(await eventIterator.next() == nil)
             group.cancelAll()
         }
         publisher.shutdown()

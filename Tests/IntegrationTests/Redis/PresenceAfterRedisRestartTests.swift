@@ -1,0 +1,48 @@
+import RedisClient
+import SocketIO
+import Testing
+
+/// A user keeps a live socket while Redis restarts: the gateway writes the presence back as soon as
+/// its Redis connection returns, not at the next refresh. The test runs its own redis-server (the
+/// stack's shared one is never touched).
+@Suite("Presence after a Redis restart")
+struct PresenceAfterRedisRestartTests {
+    @Test func presenceOfALiveSocketIsBackAsSoonAsRedisIs() async throws {
+        let redisServer = try await ThrowawayRedis.start()
+        do {
+            // A 30-minute TTL refreshes every 10 minutes: within this test only the reconnect can
+            // write the key again.
+            try await LimitedGateway.run(redisURI: redisServer.uri, presenceTTLSeconds: 1800) { gateway in
+                let userID = TestEnvironment.uniqueName("user")
+                let key = PresenceStore.key(userID: userID)
+                let probe = RedisClient(configuration: try RedisConfiguration(uri: redisServer.uri))
+                defer { probe.shutdown() }
+                let client = try await gateway.connectWebSocketClient(userID: userID)
+                defer { client.close() }
+                try await eventually("presence written at connect") { try await probe.exists([key]) == 1 }
+                try await probe.set("restart-marker", "1")
+
+                try await redisServer.stopServer()
+                try await redisServer.startServer()
+
+                // The server came back empty (no persistence), and the socket is still open.
+                try await eventually("the probe reaches the restarted server") {
+                    (try? await probe.exists(["restart-marker"])) == 0
+                }
+                #expect(!client.isClosedByServer)
+                // Well within the 10-minute refresh interval: only the reconnect path writes it.
+                try await eventually("presence rewritten after the restart", timeout: .seconds(30)) {
+                    (try? await probe.exists([key])) == 1
+                }
+                let members = try await probe.smembers(key)
+                #expect(members.count == 1)
+                #expect(members.first?.hasPrefix(gateway.server.configuration.instanceID + ":") == true)
+                #expect(try await probe.ttl(key) > 1700)
+            }
+        } catch {
+            await redisServer.remove()
+            throw error
+        }
+        await redisServer.remove()
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// A redis-server of the test's own, on its own port and data folder, that the test may stop and
+/// start at will without disturbing the stack's shared Redis. No persistence: a restart starts
+/// empty, as a restarted cache does.
+struct ThrowawayRedis {
+    let port: Int
+    let directory: String
+
+    var uri: String { "redis://127.0.0.1:\(self.port)" }
+
+    /// Starts a server on a free port from a range the stack does not use.
+    static func start() async throws -> ThrowawayRedis {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("decode-async-redis-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let redis = ThrowawayRedis(port: Int.random(in: 26_400...26_999), directory: directory)
+            do {
+                try await redis.startServer()
+                return redis
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? TestEnvironment.CommandFailed(command: "redis-server", output: "no free port")
+    }
+
+    /// Starts (again) and waits until it answers PING.
+    func startServer() async throws {
+        try await TestEnvironment.run([
+            "redis-server", "--bind", "127.0.0.1", "--port", String(self.port), "--dir", self.directory,
+            "--save", "", "--appendonly", "no", "--daemonize", "yes",
+            "--pidfile", "\(self.directory)/redis.pid", "--logfile", "\(self.directory)/redis.log",
+        ])
+        try await eventually("redis-server on \(self.port) answers") {
+            (try? await TestEnvironment.run(["redis-cli", "-p", String(self.port), "ping"], timeout: .seconds(5)))?
+                .contains("PONG") == true
+        }
+    }
+
+    /// Stops the server without saving; waits until its port is closed.
+    func stopServer() async throws {
+        _ = try? await TestEnvironment.run(["redis-cli", "-p", String(self.port), "shutdown", "nosave"])
+        try await eventually("redis-server on \(self.port) stopped") {
+            (try? await TestEnvironment.run(["redis-cli", "-p", String(self.port), "ping"], timeout: .seconds(5)))
+                == nil
+        }
+    }
+
+    /// Stops the server for good and removes its folder.
+    func remove() async {
+        _ = try? await TestEnvironment.run(["redis-cli", "-p", String(self.port), "shutdown", "nosave"])
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+}
