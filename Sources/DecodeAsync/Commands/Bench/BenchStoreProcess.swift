@@ -55,8 +55,15 @@ struct BenchCPU {
         self.store = store
     }
 
-    /// Measures the idle rates over `idle`, then starts counting.
+    /// Waits (at most 20 s) until the store has spent under 30 ms/s for a second (the work
+    /// that connecting clients caused, such as the replay of undelivered notifications, is done),
+    /// measures the idle rates over `idle`, then starts counting.
     mutating func start(afterIdle idle: Duration) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, let before = self.store?.cpuSeconds() {
+            try await Task.sleep(for: .seconds(1))
+            guard let after = self.store?.cpuSeconds(), after - before >= 0.03 else { break }
+        }
         let storeBefore = self.store?.cpuSeconds()
         let ownBefore = BenchCommand.Mongo.cpuSeconds()
         try await Task.sleep(for: idle)
