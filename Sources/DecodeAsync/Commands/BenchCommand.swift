@@ -128,6 +128,26 @@ enum BenchReport {
         )
     }
 
+    /// `name  detail`, with a wider name column: the notification benchmarks' lines, the format
+    /// `scripts/bench_notifications_python.py` prints.
+    static func print(_ name: String, detail: String) {
+        Swift.print(self.prefix(name, width: 30) + detail)
+    }
+
+    /// `  rate msg/s   p50 … ms   p99 … ms` for `count` over `elapsed`.
+    static func rateAndLatencies(count: Int, elapsed: Duration, latencies: [Duration]) -> String {
+        String(format: "%8.0f msg/s", self.rate(count, elapsed)) + self.percentiles(latencies)
+    }
+
+    /// `   p50 … ms   p99 … ms`, or nothing without latencies.
+    static func percentiles(_ latencies: [Duration]) -> String {
+        guard !latencies.isEmpty else { return "" }
+        let sorted = latencies.sorted()
+        return String(
+            format: "   p50 %9.3f ms   p99 %9.3f ms", self.seconds(sorted[sorted.count / 2]) * 1000,
+            self.seconds(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) * 1000)
+    }
+
     private static func prefix(_ name: String, width: Int) -> String {
         "decode-async  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
     }
