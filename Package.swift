@@ -277,6 +277,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "NotificationServiceTests",
+            dependencies: ["NotificationService", "MongoStore", "SocketIO"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MongoStoreTests",
             dependencies: ["MongoStore", "CLibMongoc"],
             swiftSettings: swiftSettings

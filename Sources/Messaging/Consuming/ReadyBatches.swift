@@ -79,6 +79,17 @@ public final class ReadyBatches<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
+    /// Everything ready right now, without waiting (empty when nothing is).
+    public func takeReady() -> [Element] {
+        self.state.withLock { state in
+            var taken: [Element] = []
+            while case .batch(let batch) = state.assembly.next() {
+                taken += batch
+            }
+            return taken
+        }
+    }
+
     /// The next batch, waiting while nothing is ready; nil once finished and empty (or cancelled).
     public func next() async -> [Element]? {
         while true {

@@ -30,49 +30,47 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// time, by ``runRecording()``.
     let records: ReadyBatches<DeliveryRecord>
 
-    /// - Parameter recordBatchSize: most deliveries (or acks) recorded by one `updateMany`.
-    public init(store: NotificationStore, server: SocketIOServer, recordBatchSize: Int = 500, logger: Logger) {
+    /// How long the recorder lets the clients' acks of a batch of pushes arrive before it writes
+    /// the deliveries, so that one update records both (a separate ack update costs the store as
+    /// much as the delivery's).
+    let ackGrace: Duration
+
+    /// - Parameters:
+    ///   - recordBatchSize: most deliveries (or acks) recorded by one `updateMany`.
+    ///   - ackGrace: how long deliveries wait for their clients' acks before they are written.
+    public init(
+        store: NotificationStore, server: SocketIOServer, recordBatchSize: Int = 500,
+        ackGrace: Duration = .milliseconds(100), logger: Logger
+    ) {
         self.store = store
         self.server = server
         self.logger = logger
+        self.ackGrace = ackGrace
         self.records = ReadyBatches(maxSize: recordBatchSize)
     }
 
     // MARK: Recording
 
-    /// What happened to a pushed notification, to be written in a batch.
-    enum DeliveryRecord: Sendable {
-        /// Written to a live socket of its user.
-        case delivered(BSONObjectID, type: String)
-        /// The client acked its push.
-        case acknowledged(BSONObjectID)
-        /// Its message is acknowledged and its user was offline: forget its body hash.
-        case settled(BSONObjectID)
-    }
-
-    /// Writes what ``records`` gathers, one `updateMany` per kind (and notification type) per batch,
-    /// until ``finishRecording()`` and everything gathered is written.
+    /// Writes what ``records`` gathers, a batch at a time, until ``finishRecording()`` and everything
+    /// gathered is written: deliveries whose ack arrived within ``ackGrace`` with one `updateMany`
+    /// for both (per notification type), the other deliveries, the other acks and the offline
+    /// notifications with one each.
     public func runRecording() async {
-        while let batch = await self.records.next() {
-            var delivered: [String: [BSONObjectID]] = [:]
-            var acknowledged: [BSONObjectID] = []
-            var settled: [BSONObjectID] = []
-            for record in batch {
-                switch record {
-                case .delivered(let id, let type): delivered[type, default: []].append(id)
-                case .acknowledged(let id): acknowledged.append(id)
-                case .settled(let id): settled.append(id)
-                }
+        while var batch = await self.records.next() {
+            if batch.contains(where: \.isDelivery) {
+                try? await Task.sleep(for: self.ackGrace)
+                batch += self.records.takeReady()
             }
-            for (type, ids) in delivered.sorted(by: { $0.key < $1.key }) {
-                await self.markDelivered(ids, type: type)
-                self.awaitingRecord.withLockedValue { awaiting in
-                    for id in ids { awaiting.remove(id) }
-                }
+            let plan = RecordPlan(batch)
+            for (type, ids) in plan.deliveredAndAcknowledged.sorted(by: { $0.key < $1.key }) {
+                await self.markDelivered(ids, type: type, acknowledged: true)
+            }
+            for (type, ids) in plan.delivered.sorted(by: { $0.key < $1.key }) {
+                await self.markDelivered(ids, type: type, acknowledged: false)
             }
             do {
-                try await self.store.markAcknowledged(ids: acknowledged)
-                try await self.store.forgetBodyHashes(ids: settled)
+                try await self.store.markAcknowledged(ids: plan.acknowledged)
+                try await self.store.forgetBodyHashes(ids: plan.settled)
             } catch {
                 self.logger.warning("notifications: acks not recorded", metadata: ["error": "\(error)"])
             }
@@ -84,20 +82,25 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         self.records.finish()
     }
 
-    private func markDelivered(_ ids: [BSONObjectID], type: String) async {
+    private func markDelivered(_ ids: [BSONObjectID], type: String, acknowledged: Bool) async {
         do {
-            let count = try await self.store.markDelivered(ids: ids)
+            let count = try await self.store.markDelivered(ids: ids, acknowledged: acknowledged)
             if count > 0 {
                 Counter(label: "notification.delivered", dimensions: [("notification_type", type)])
                     .increment(by: Int(count))
+            }
+            if acknowledged, count < ids.count {
+                // Some were delivered before (another push): their first ack is recorded alone.
+                try await self.store.markAcknowledged(ids: ids)
             }
         } catch {
             // They stay undelivered and are pushed again on the next connect.
             self.logger.warning("notifications: delivery not recorded", metadata: ["error": "\(error)"])
         }
+        self.awaitingRecord.withLockedValue { awaiting in
+            for id in ids { awaiting.remove(id) }
+        }
     }
-
-    // MARK: Pushing
 
     /// Pushes a stored notification to every socket of its user, here or on another instance.
     /// Returns false (and counts `user_not_connected`) when the user has no live socket anywhere.
@@ -241,7 +244,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             }
             // Recorded before the next page is read, so that page starts after this one.
             for (type, ids) in written.sorted(by: { $0.key < $1.key }) {
-                await self.markDelivered(ids, type: type)
+                await self.markDelivered(ids, type: type, acknowledged: false)
             }
             if socketGone { return }
         }

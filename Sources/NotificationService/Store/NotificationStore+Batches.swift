@@ -70,25 +70,34 @@ extension NotificationStore {
     /// A notification stored for the same body within the redelivery window and not yet claimed by
     /// another redelivery in this process: what this message's first delivery stored.
     private func claimEarlier(_ entry: NewNotification, now: Date) async throws -> Notification? {
+        // Flat, led by user_id: the inbox index (user_id, createdAt) narrows it to the user's
+        // recent notifications, so no index of its own is kept up to date on every write.
         let candidates = try await self.collection.find(
             MongoFilter.and([
-                .eq(Self.bodyHashField, .string(entry.bodyHash)),
+                .eq("user_id", .objectID(entry.request.userID)),
                 .gte("createdAt", .date(now.addingTimeInterval(-self.redeliveryWindow.seconds))),
+                .eq(Self.bodyHashField, .string(entry.bodyHash)),
             ]),
             options: FindOptions(sort: ["createdAt": .int32(1), "_id": .int32(1)], limit: 50)
         ).compactMap(Notification.init)
         return self.claims.claimFirst(of: candidates.map(\.id)).flatMap { id in candidates.first { $0.id == id } }
     }
 
-    /// Records a batch of deliveries: marks undelivered ones delivered and forgets their body hash
-    /// (their messages are acknowledged by now). Returns how many were newly delivered.
+    /// Records a batch of deliveries: marks undelivered ones delivered (and, with `acknowledged`,
+    /// their first client ack in the same write) and forgets their body hash (their messages are
+    /// acknowledged by now). Returns how many were newly delivered.
     @discardableResult
-    public func markDelivered(ids: [BSONObjectID], now: Date = Date()) async throws -> Int64 {
+    public func markDelivered(ids: [BSONObjectID], acknowledged: Bool = false, now: Date = Date()) async throws
+        -> Int64
+    {
         guard !ids.isEmpty else { return 0 }
+        var fields: BSONDocument = ["delivered": .bool(true), "delivered_at": .date(now), "updatedAt": .date(now)]
+        if acknowledged {
+            fields["acknowledged_at"] = .date(now)
+        }
         let delivered = try await self.collection.updateMany(
             MongoFilter.and([.in("_id", ids.map { .objectID($0) }), .eq("delivered", .bool(false))]),
-            MongoUpdate.set(["delivered": .bool(true), "delivered_at": .date(now), "updatedAt": .date(now)])
-                .unset([Self.bodyHashField])
+            MongoUpdate.set(fields).unset([Self.bodyHashField])
         ).modifiedCount
         self.claims.release(ids)
         return delivered

@@ -10,7 +10,6 @@ public struct NotificationStore: Sendable {
     public static let collectionName = "notifications"
     static let messageIDIndex = "message_id_unique"
     static let bodyHashField = "message_hash"
-    static let bodyHashIndex = "message_hash_1_createdAt_1"
 
     let collection: MongoCollection
     /// How long after it was stored a notification can be matched by a redelivery of its message.
@@ -36,11 +35,6 @@ public struct NotificationStore: Sendable {
                 name: Self.messageIDIndex,
                 unique: true,
                 partialFilter: .exists("message_id")
-            ),
-            IndexModel(
-                keys: [Self.bodyHashField: .int32(1), "createdAt": .int32(1)],
-                name: Self.bodyHashIndex,
-                partialFilter: .exists(Self.bodyHashField)
             ),
         ])
     }

@@ -1,0 +1,161 @@
+import Foundation
+import MongoStore
+import SocketIO
+import Testing
+
+@testable import NotificationService
+
+/// The reasons an invalid `create_notification` is dead-lettered with, field by field.
+@Suite struct NotificationValidationTests {
+    static let user = "665f1c2e9b1d4a0012345678"
+
+    static func reason(_ request: CreateNotificationRequest) -> String? {
+        do {
+            _ = try request.validated()
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+
+    @Test(arguments: [
+        (CreateNotificationRequest(userID: nil, type: "t", title: "t", message: "m"), "user_id is required"),
+        (
+            CreateNotificationRequest(userID: "665f1c2e9b1d4a001234567", type: "t", title: "t", message: "m"),
+            "user_id must be a 24-character hex ObjectId"
+        ),
+        (
+            CreateNotificationRequest(userID: "zz5f1c2e9b1d4a0012345678", type: "t", title: "t", message: "m"),
+            "user_id must be a 24-character hex ObjectId"
+        ),
+        (CreateNotificationRequest(userID: user, type: nil, title: "t", message: "m"), "type is required"),
+        (CreateNotificationRequest(userID: user, type: " \n", title: "t", message: "m"), "type must not be empty"),
+        (
+            CreateNotificationRequest(userID: user, type: String(repeating: "t", count: 65), title: "t", message: "m"),
+            "type is longer than 64 characters"
+        ),
+        (CreateNotificationRequest(userID: user, type: "t", title: "", message: "m"), "title must not be empty"),
+        (
+            CreateNotificationRequest(userID: user, type: "t", title: String(repeating: "é", count: 201), message: "m"),
+            "title is longer than 200 characters"
+        ),
+        (CreateNotificationRequest(userID: user, type: "t", title: "t", message: nil), "message is required"),
+        (
+            CreateNotificationRequest(
+                userID: user, type: "t", title: "t", message: String(repeating: "m", count: 5_001)),
+            "message is longer than 5000 characters"
+        ),
+    ])
+    func invalidRequestsNameTheirFirstProblem(request: CreateNotificationRequest, reason: String) {
+        #expect(Self.reason(request) == reason)
+    }
+
+    @Test func theLimitsThemselvesAreValid() throws {
+        let valid = try CreateNotificationRequest(
+            userID: Self.user, type: String(repeating: "t", count: 64), title: String(repeating: "é", count: 200),
+            message: String(repeating: "m", count: 5_000)
+        ).validated()
+        #expect(valid.userID.hex == Self.user)
+        #expect(valid.title.count == 200)
+    }
+
+    @Test func theMetricTypeIsBoundedAndUnknownWhenImplausible() {
+        let request = { (type: String?) in CreateNotificationRequest(userID: nil, type: type, title: nil, message: nil)
+        }
+        #expect(NotificationFlow.metricType(request("new_follow")) == "new_follow")
+        #expect(NotificationFlow.metricType(request(nil)) == "unknown")
+        #expect(NotificationFlow.metricType(request("")) == "unknown")
+        #expect(NotificationFlow.metricType(request(String(repeating: "x", count: 65))) == "unknown")
+    }
+}
+
+/// What a stored notification looks like in MongoDB, over REST and over the socket (COMPAT.md 3).
+@Suite struct NotificationShapeTests {
+    static let now = Date(timeIntervalSince1970: 1_765_000_000.5)
+
+    static func stored() throws -> (BSONDocument, NotificationService.Notification) {
+        let request = try CreateNotificationRequest(
+            userID: "665f1c2e9b1d4a0012345678", type: "new_follow", title: "Hi", message: "alice followed you"
+        ).validated()
+        let document = NotificationStore.document(request, messageID: nil, now: Self.now, hash: "abc")
+        let notification: NotificationService.Notification? = .init(document)
+        return (document, try #require(notification))
+    }
+
+    @Test func theDocumentHasTheOriginalFieldsAndTheBodyHash() throws {
+        let (document, _) = try Self.stored()
+        #expect(
+            document.keys == [
+                "_id", "user_id", "type", "title", "message", "delivered", "delivered_at", "read", "read_at",
+                "createdAt", "updatedAt", "__v", "message_hash",
+            ])
+        #expect(document["delivered"] == .bool(false))
+        #expect(document["read_at"] == .null)
+        #expect(document["__v"] == .int32(0))
+        #expect(document["message_id"] == nil)
+        #expect(document["message_hash"] == .string("abc"))
+    }
+
+    @Test func theSocketFormHasIDAndNoVersionTheRESTFormHasUnderscoreIDAndVersion() throws {
+        let (_, notification) = try Self.stored()
+        guard case .object(let socket) = notification.socketJSON, case .object(let rest) = notification.restJSON else {
+            Issue.record("objects expected")
+            return
+        }
+        #expect(
+            socket.map(\.key) == [
+                "id", "user_id", "type", "title", "message", "delivered", "delivered_at", "read", "read_at",
+                "createdAt", "updatedAt",
+            ])
+        #expect(rest.map(\.key).first == "_id")
+        #expect(rest.map(\.key).last == "__v")
+        #expect(notification.socketJSON["createdAt"]?.stringValue == "2025-12-06T05:46:40.500Z")
+        #expect(notification.socketJSON["delivered_at"] == .null)
+    }
+
+    @Test func thePushEnvelopeNamesTheEventAndTheUser() throws {
+        let (_, notification) = try Self.stored()
+        let payload = NotificationDelivery.payload(notification)
+        #expect(payload["event"]?.stringValue == "notification_received")
+        #expect(payload["userId"]?.stringValue == "665f1c2e9b1d4a0012345678")
+        #expect(payload["data"]?["id"]?.stringValue == notification.id.hex)
+        #expect(payload["timestamp"]?.stringValue?.hasSuffix("Z") == true)
+        #expect(NotificationDelivery.notificationID([payload]) == notification.id)
+    }
+}
+
+/// The recorder's plan for a batch of records: a delivery and its ack in one write.
+@Suite struct RecordPlanTests {
+    static let ids = (0..<5).map { _ in BSONObjectID.generate() }
+
+    @Test func aDeliveryWithItsAckInTheBatchIsOneWrite() {
+        let ids = Self.ids
+        let plan = RecordPlan([
+            .delivered(ids[0], type: "a"), .delivered(ids[1], type: "b"), .acknowledged(ids[0]),
+            .acknowledged(ids[2]), .settled(ids[3]), .delivered(ids[4], type: "a"),
+        ])
+        #expect(plan.deliveredAndAcknowledged == ["a": [ids[0]]])
+        #expect(plan.delivered == ["b": [ids[1]], "a": [ids[4]]])
+        #expect(plan.acknowledged == [ids[2]])
+        #expect(plan.settled == [ids[3]])
+    }
+
+    @Test func repeatedRecordsAreWrittenOnce() {
+        let ids = Self.ids
+        let plan = RecordPlan([
+            .delivered(ids[0], type: "a"), .delivered(ids[0], type: "a"), .acknowledged(ids[1]),
+            .acknowledged(ids[1]), .settled(ids[2]), .settled(ids[2]),
+        ])
+        #expect(plan.delivered == ["a": [ids[0]]])
+        #expect(plan.acknowledged == [ids[1]])
+        #expect(plan.settled == [ids[2]])
+    }
+
+    @Test func anAckBeforeItsDeliveryIsStillMerged() {
+        let ids = Self.ids
+        let plan = RecordPlan([.acknowledged(ids[0]), .delivered(ids[0], type: "a")])
+        #expect(plan.deliveredAndAcknowledged == ["a": [ids[0]]])
+        #expect(plan.acknowledged.isEmpty)
+        #expect(plan.delivered.isEmpty)
+    }
+}
