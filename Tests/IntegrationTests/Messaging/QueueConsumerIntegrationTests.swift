@@ -178,6 +178,54 @@ struct QueueConsumerIntegrationTests {
         }
     }
 
+    @Test func deferredWorkComesBackWithoutUsingUpItsRetries() async throws {
+        try await BrokerLock.shared {
+            let attempts = Recorder<(retries: Int, deferrals: Int64)>()
+            let queue = TestEnvironment.uniqueName("test.deferred")
+            let handler = MessageHandler(pattern: "email_request", payload: [String: String].self) { _, context in
+                let deferrals = context.properties.headers?[MessageHeaders.deferralCount]?.intValue ?? 0
+                await attempts.append((context.retryCount, deferrals))
+                if deferrals < 3 { throw MessageHandlingError.deferred("claimed by another delivery") }
+            }
+            let policy = RetryPolicy(baseDelay: .milliseconds(20), factor: 2, maxRetries: 1, jitter: 0)
+            try await MessagingHarness.run(queue: queue, retry: policy, handlers: [handler]) { harness in
+                try await harness.publishRaw(#"{"pattern":"email_request","data":{"type":"welcome-message"}}"#)
+                try await eventually("the fourth delivery is handled") { await attempts.values.count == 4 }
+                let seen = await attempts.values
+                // Three deferrals, more than the one retry allowed, and none of them counted as a retry.
+                #expect(seen.map(\.retries) == [0, 0, 0, 0])
+                #expect(seen.map(\.deferrals) == [0, 1, 2, 3])
+                #expect(try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 0)
+            }
+        }
+    }
+
+    @Test func workDeferredTooOftenCountsAsTransientAndIsDeadLettered() async throws {
+        try await BrokerLock.shared {
+            let attempts = Recorder<Int>()
+            let queue = TestEnvironment.uniqueName("test.deferred.max")
+            let handler = MessageHandler(pattern: "email_request", payload: [String: String].self) { _, context in
+                await attempts.append(context.retryCount)
+                throw MessageHandlingError.deferred("claimed by another delivery")
+            }
+            let policy = RetryPolicy(baseDelay: .milliseconds(5), factor: 1, maxRetries: 1, jitter: 0)
+            try await MessagingHarness.run(queue: queue, retry: policy, handlers: [handler]) { harness in
+                try await harness.publishRaw(#"{"pattern":"email_request","data":{"type":"welcome-message"}}"#)
+                try await eventually("the message is dead-lettered") {
+                    try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 1
+                }
+                let letter = try #require(
+                    try await DeadLetterQueue(client: harness.client, topology: harness.topology).list().first)
+                #expect(letter.kind == "retries_exhausted")
+                #expect(
+                    letter.properties.headers?[MessageHeaders.deferralCount]?.intValue
+                        == Int64(MessageHeaders.maxDeferrals))
+                // The deferrals, then the one retry, then the dead letter.
+                #expect(await attempts.values.count == MessageHeaders.maxDeferrals + 2)
+            }
+        }
+    }
+
     @Test func permanentFailureIsDeadLetteredAtOnce() async throws {
         try await BrokerLock.shared {
             let attempts = Recorder<Int>()
