@@ -54,6 +54,7 @@ public final class NotificationFlow: Service, Sendable {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.delivery.runRecording() }
+            group.addTask { await self.delivery.runCounting() }
             defer { self.delivery.finishRecording() }
             try await self.consumer.run()
         }
@@ -125,10 +126,8 @@ public final class NotificationFlow: Service, Sendable {
                 await batch.succeed(stored)
                 let online = await delivery.push(batch: toPush)
                 // Nobody would receive the new count of a user with no socket anywhere.
-                await withDiscardingTaskGroup { group in
-                    for user in created.intersection(online) {
-                        group.addTask { await delivery.unreadCountChanged(userID: user) }
-                    }
+                for user in created.intersection(online) {
+                    delivery.requestUnreadCount(user)
                 }
             })
     }

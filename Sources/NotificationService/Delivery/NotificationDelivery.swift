@@ -29,6 +29,10 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// Deliveries, client acks and settled offline notifications waiting to be written, a batch at a
     /// time, by ``runRecording()``.
     let records: ReadyBatches<DeliveryRecord>
+    /// Users whose unread count changed with a new notification, counted by ``runCounting()``:
+    /// what gathers while counts run is counted once per user (a burst to one user costs the
+    /// store one count per round, not one per batch).
+    let countRequests = ReadyBatches<BSONObjectID>(maxSize: 1_000)
 
     /// How long the recorder lets the clients' acks of a batch of pushes arrive before it writes
     /// the deliveries, so that one update records both (a separate ack update costs the store as
@@ -77,9 +81,30 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         }
     }
 
-    /// Ends ``runRecording()`` once what is gathered is written.
+    /// Ends ``runRecording()`` and ``runCounting()`` once what is gathered is written and counted.
     public func finishRecording() {
         self.records.finish()
+        self.countRequests.finish()
+    }
+
+    /// Tells `userID`'s sockets the new unread count soon: requests that gather while earlier
+    /// counts run are merged, one count per user.
+    public func requestUnreadCount(_ userID: BSONObjectID) {
+        self.countRequests.append(userID)
+    }
+
+    /// Counts and sends what ``requestUnreadCount(_:)`` gathers, a round at a time, until
+    /// ``finishRecording()``.
+    public func runCounting() async {
+        while let batch = await self.countRequests.next() {
+            var seen = Set<BSONObjectID>()
+            let users = batch.filter { seen.insert($0).inserted }
+            await withDiscardingTaskGroup { group in
+                for user in users {
+                    group.addTask { await self.unreadCountChanged(userID: user) }
+                }
+            }
+        }
     }
 
     private func markDelivered(_ ids: [BSONObjectID], type: String, acknowledged: Bool) async {
