@@ -38,6 +38,7 @@ struct NotificationWiring {
             configuration: SocketIOServerConfiguration(
                 corsOrigins: configuration.socketCORSOrigins,
                 eventsPerSecond: configuration.socketEventsPerSecond,
+                eventBurst: 2 * configuration.socketEventsPerSecond,
                 maxEventBytes: configuration.socketMaxEventBytes,
                 instanceID: configuration.instanceID
             ),
