@@ -1,4 +1,5 @@
 import Configuration
+import SocketIO
 import Testing
 
 @testable import DecodeAsync
