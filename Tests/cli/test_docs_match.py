@@ -46,6 +46,8 @@ def commands(path=()):
     parts = sections(help_text(path))
     subcommands = []
     for line in parts.get("SUBCOMMANDS", []):
+        if not line.strip():
+            break  # the list ends at a blank line ("See 'decode-async help <subcommand>'" follows)
         match = re.match(r"  (\S+)", line)
         if match and not line.startswith("   ") and match.group(1) != "help":
             subcommands.append(match.group(1))
