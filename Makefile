@@ -17,7 +17,7 @@ help:
 	@echo "make stack-up | stack-down | stack-status"
 
 check-swift:
-	@command -v $(SWIFT) >/dev/null || { echo "make: swift is not on PATH; install Swift 6.1 or later (https://swift.org/install)" >&2; exit 1; }
+	@command -v $(SWIFT) >/dev/null || { echo "make: swift is not on PATH; install Swift 6.2 or later (https://swift.org/install)" >&2; exit 1; }
 
 stack-up:
 	scripts/stack up
@@ -45,6 +45,8 @@ test: check-swift stack-up
 	Tests/cli/test_email_cli.sh
 	eval "$$(scripts/stack env)" && Tests/cli/test_sync_cli.sh
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/cli/test_faults.py
+	Tests/cli/test_walkthrough.sh
+	.venv/bin/python Tests/cli/test_docs_match.py
 
 bench: check-swift stack-up
 	$(SWIFT) build -c release $(BUILD_FLAGS)

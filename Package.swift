@@ -395,6 +395,7 @@ let package = Package(
                 "DecodeAsync",
                 "HTTPServerLimits",
                 "Observability",
+                "SocketIO",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],

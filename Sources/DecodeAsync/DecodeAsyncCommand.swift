@@ -9,7 +9,7 @@ struct DecodeAsyncCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ConfigCommand.self, EmitCommand.self, DeadLetterCommand.self, BenchCommand.self,
             EmailCommand.self,
-            SyncCommand.self,
+            SyncCommand.self, TokenCommand.self,
         ]
     )
 }

@@ -34,6 +34,13 @@ grep -q "account is now active" <<<"$text" || fail "preview --text: $text"
 if grep -q '<' <<<"$text"; then fail "the text part holds markup"; fi
 ok "preview --html escapes, --text is plain"
 
+# EMAIL_TEMPLATES_DIR: preview renders the operator's wording, as the worker would.
+cp -r "$REPO/Sources/EmailWorker/Templates" "$WORK/templates"
+echo 'Your Decode account is ready, {{email}}' >"$WORK/templates/welcome-message/subject.mustache"
+out=$(EMAIL_TEMPLATES_DIR="$WORK/templates" "$BIN" email preview welcome-message --data '{"email":"a@b.io"}')
+grep -q '^Subject: Your Decode account is ready, a@b.io$' <<<"$out" || fail "preview ignores EMAIL_TEMPLATES_DIR: $out"
+ok "preview renders the templates of EMAIL_TEMPLATES_DIR"
+
 # A refusal is ArgumentParser's EX_USAGE (64) with its reason, not any failure (a crash is 132+).
 set +e
 "$BIN" email preview create-account --data '{"email":"a@b.io","otpCode":"<script>"}' >/dev/null 2>"$WORK/err"

@@ -22,7 +22,8 @@ extension EmailType: ExpressibleByArgument {}
 struct EmailPreviewCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
-        abstract: "Render one email type with sample or given data (subject, text and HTML parts)."
+        abstract: "Render one email type with sample or given data (subject, text and HTML parts).",
+        discussion: "Uses the templates in EMAIL_TEMPLATES_DIR when it is set, else the bundled ones."
     )
 
     @Argument(help: "The email type: \(EmailType.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -60,8 +61,15 @@ struct EmailPreviewCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("the worker would dead-letter this request: \(error.reason)")
         }
-        let mail = try await EmailTemplates.load().render(
-            valid.type, email: valid.recipient.address, otpCode: valid.otpCode)
+        // The worker's templates: EMAIL_TEMPLATES_DIR when set, so wording changes show without a rebuild.
+        var settings = SettingsReader(reader: try await ConfigurationSource.reader())
+        let templates =
+            if let directory = settings.string("EMAIL_TEMPLATES_DIR") {
+                try await EmailTemplates.load(directory: directory)
+            } else {
+                try await EmailTemplates.load()
+            }
+        let mail = try templates.render(valid.type, email: valid.recipient.address, otpCode: valid.otpCode)
         if self.html {
             print(mail.html, terminator: "")
         } else if self.text {

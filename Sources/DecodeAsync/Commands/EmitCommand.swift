@@ -20,10 +20,11 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(help: "The data as JSON, @file to read it from a file, or - for standard input.")
     var data: String
 
-    @Option(help: "The message_id consumers deduplicate on (default: a new UUID).")
-    var messageID: String = UUID().uuidString.lowercased()
+    @Option(help: "The message_id consumers deduplicate on (default: a new random UUID per message).")
+    var messageID: String?
 
     func run() async throws {
+        let messageID = self.messageID ?? UUID().uuidString.lowercased()
         let raw = try self.readData()
         let body: Data
         do {
@@ -36,7 +37,7 @@ struct EmitCommand: AsyncParsableCommand {
                 // NestJS producers assert their queue with {durable: true}; so do we (same arguments).
                 try await client.declare([.queue(self.queue)])
                 try await MessagePublisher(client: client)
-                    .publish(body: body, queue: self.queue, messageID: self.messageID, messageType: self.pattern)
+                    .publish(body: body, queue: self.queue, messageID: messageID, messageType: self.pattern)
             }
         } catch let error as ExitCodeError {
             throw ExitCode(error.code)
@@ -44,7 +45,7 @@ struct EmitCommand: AsyncParsableCommand {
             printError("decode-async emit: \(error)")
             throw ExitCode.failure
         }
-        print("published \(self.messageID) to \(self.queue) (\(body.count) bytes, confirmed)")
+        print("published \(messageID) to \(self.queue) (\(body.count) bytes, confirmed)")
     }
 
     private func readData() throws -> Data {

@@ -38,9 +38,10 @@ struct NotificationConfiguration {
             port: settings.port("NOTIFICATION_PORT", default: 4005)
         )
         self.redisURI = Self.redisURI(&settings)
-        self.jwtSecret = settings.string("JWT_ACCESS_TOKEN_SECRET", secret: true) ?? ""
-        self.jwtIssuer = settings.string("JWT_ISSUER", default: "decode-auth-service") ?? "decode-auth-service"
-        self.jwtAudience = settings.string("JWT_AUDIENCE", default: "decode-frontend") ?? "decode-frontend"
+        let accessTokens = AccessTokenSettings(&settings)
+        self.jwtSecret = accessTokens.secret
+        self.jwtIssuer = accessTokens.issuer
+        self.jwtAudience = accessTokens.audience
         self.authServiceURL = settings.uri("AUTH_SERVICE_URL", schemes: ["http", "https"])
         self.frontendURL = settings.string("FRONTEND_URL", default: "*") ?? "*"
         self.socketCORSOrigins = (settings.string("SOCKET_CORS_ORIGINS", default: "*") ?? "*")

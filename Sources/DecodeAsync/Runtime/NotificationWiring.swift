@@ -21,6 +21,18 @@ struct NotificationWiring {
     var webSocketRoutes: @Sendable (Router<ServiceHost.Context>) -> Void
     var webSocketConfiguration: WebSocketServerConfiguration
 
+    /// The Socket.IO server's settings: CORS, the per-socket event rate (bursts up to twice
+    /// `SOCKET_EVENTS_PER_SECOND`), the event size limit and this instance's id.
+    static func socketConfiguration(_ configuration: NotificationConfiguration) -> SocketIOServerConfiguration {
+        SocketIOServerConfiguration(
+            corsOrigins: configuration.socketCORSOrigins,
+            eventsPerSecond: configuration.socketEventsPerSecond,
+            eventBurst: 2 * configuration.socketEventsPerSecond,
+            maxEventBytes: configuration.socketMaxEventBytes,
+            instanceID: configuration.instanceID
+        )
+    }
+
     init(configuration: NotificationConfiguration, broker: AMQPClient, mongo: MongoClient, logger: Logger) throws {
         let redis = RedisClient(
             configuration: try RedisConfiguration(uri: configuration.redisURI),
@@ -35,12 +47,7 @@ struct NotificationWiring {
             return sessions
         }
         let server = SocketIOServer(
-            configuration: SocketIOServerConfiguration(
-                corsOrigins: configuration.socketCORSOrigins,
-                eventsPerSecond: configuration.socketEventsPerSecond,
-                maxEventBytes: configuration.socketMaxEventBytes,
-                instanceID: configuration.instanceID
-            ),
+            configuration: Self.socketConfiguration(configuration),
             verifier: verifier,
             redis: redis,
             presenceTTLSeconds: configuration.presenceTTLSeconds,
