@@ -1,5 +1,8 @@
 """Fault tests against the built binary and the local stack, counting every message.
 
+Each flow in turn (notifications, email, graph sync) is killed with SIGKILL while NestJS-style
+messages flow, and restarted; then every message's effect is counted.
+
 kill -9 during NestJS-style traffic: `decode-async serve notifications` consumes `notification_queue`
 while N `create_notification` emits arrive the way NestJS `ClientProxy.emit` sends them (no
 `message_id`, no properties); the process is killed with SIGKILL K times while they flow and
@@ -23,6 +26,7 @@ import urllib.request
 
 import pika
 import pymongo
+from neo4j import GraphDatabase
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, ".build/debug/decode-async")
@@ -230,8 +234,20 @@ def kill_nine_sends_each_email_once(work):
             "SMTP_FROM": "noreply@decode.test", "EMAIL_CLAIM_TTL": "8"})
         service.start()
 
+        def mailed():
+            counts = {}
+            for name in os.listdir(mail_dir) if os.path.isdir(mail_dir) else []:
+                try:
+                    with open(os.path.join(mail_dir, name)) as handle:
+                        recipients = json.load(handle)["rcpt_tos"]
+                except (OSError, ValueError):
+                    continue  # being written
+                for address in recipients:
+                    counts[address] = counts.get(address, 0) + 1
+            return counts
+
         def sent():
-            return len(os.listdir(mail_dir)) if os.path.isdir(mail_dir) else 0
+            return len(mailed())
 
         payloads = [{"type": "create-account", "data": {"email": address, "otpCode": "3f9a1c"}}
                     for address in addresses]
@@ -240,20 +256,19 @@ def kill_nine_sends_each_email_once(work):
                          daemon=True).start()
         kill_while_flowing(service, sent, emails, "sent")
         published.wait(300)
+        # Deferred requests wait in the retry queues until the dead worker's claims expire.
+        waiting = [queue] + [queue + ".retry.%d" % attempt for attempt in (1, 2, 3)]
         deadline = time.time() + 240
         while time.time() < deadline:
-            depths = queue_depths(channel, [queue, queue + ".dlq"])
-            if depths[queue] == 0 and (sent() >= emails or depths[queue + ".dlq"] > letters_before):
+            depths = queue_depths(channel, waiting + [queue + ".dlq"])
+            if all(depths[name] == 0 for name in waiting) and (
+                    sent() >= emails or depths[queue + ".dlq"] > letters_before):
                 break
             time.sleep(0.2)
         service.stop()
-        depths = queue_depths(channel, [queue, queue + ".dlq"])
+        depths = queue_depths(channel, waiting + [queue + ".dlq"])
         depths[queue + ".dlq"] -= letters_before
-        counts = {}
-        for name in os.listdir(mail_dir):
-            with open(os.path.join(mail_dir, name)) as handle:
-                for address in json.load(handle)["rcpt_tos"]:
-                    counts[address] = counts.get(address, 0) + 1
+        counts = mailed()
         missing = [address for address in addresses if address not in counts]
         doubled = [address for address, count in counts.items() if count > 1]
         print("test_faults: %d email requests, %d kills: %d mails, %d missing, %d sent twice, queue %d, dlq %d"
@@ -262,7 +277,7 @@ def kill_nine_sends_each_email_once(work):
         if missing:
             fail("%d requests were never mailed (first: %s; dlq %d)" % (len(missing), missing[0],
                                                                        depths[queue + ".dlq"]), service.log)
-        if depths[queue] != 0 or depths[queue + ".dlq"] != 0:
+        if any(depths.values()):
             fail("left in the queues: %s" % depths, service.log)
         ok("kill -9 %d times during %d NestJS email requests: every address mailed, %d twice (a kill between "
            "the server's 250 and the ledger's mark)" % (KILLS, emails, len(doubled)))
@@ -274,12 +289,72 @@ def kill_nine_sends_each_email_once(work):
         broker.close()
 
 
+def kill_nine_keeps_one_node_per_user(work):
+    """The graph sync under the same kill -9: every created user has exactly one node."""
+    users_count = int(os.environ.get("FAULT_USERS", "1500"))
+    queue = "neo4j_sync_queue"
+    broker = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URI))
+    channel = broker.channel()
+    letters_before = fresh_queue(channel, queue)
+    auth = (os.environ.get("NEO4J_USER", "root"), os.environ.get("NEO4J_PASSWORD", "decode-async-dev"))
+    neo4j_uri = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
+    ids = ["%024x" % random.randrange(1 << 96) for _ in range(users_count)]
+    driver = GraphDatabase.driver(neo4j_uri, auth=auth)
+    service = Service("decode_fault_sync", work, flow="sync", extra={
+        "NEO4J_URI": neo4j_uri, "NEO4J_USER": auth[0], "NEO4J_PASSWORD": auth[1]})
+
+    def nodes():
+        with driver.session() as session:
+            return session.run("MATCH (u:User) WHERE u.user_id IN $ids RETURN count(u) AS n", ids=ids).single()["n"]
+
+    try:
+        service.start()
+        payloads = [{"_id": user, "username": "fault-%d" % index, "display_name": "Fault %d" % index,
+                     "role": "user", "avatar_ipfs_hash": "bafk", "email": "f%d@decode.test" % index}
+                    for index, user in enumerate(ids)]
+        published = threading.Event()
+        threading.Thread(target=publish_nestjs, args=(queue, "create_user_request", payloads, published),
+                         daemon=True).start()
+        kill_while_flowing(service, nodes, users_count, "nodes")
+        published.wait(300)
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if queue_depths(channel, [queue])[queue] == 0 and nodes() >= users_count:
+                break
+            time.sleep(0.2)
+        service.stop()
+        depths = queue_depths(channel, [queue, queue + ".dlq"])
+        depths[queue + ".dlq"] -= letters_before
+        with driver.session() as session:
+            counts = {record["id"]: record["n"] for record in session.run(
+                "MATCH (u:User) WHERE u.user_id IN $ids RETURN u.user_id AS id, count(u) AS n", ids=ids)}
+        missing = [user for user in ids if user not in counts]
+        doubled = [user for user, count in counts.items() if count > 1]
+        print("test_faults: %d create_user_request, %d kills: %d nodes, %d missing, %d doubled, queue %d, dlq %d"
+              % (users_count, KILLS, sum(counts.values()), len(missing), len(doubled), depths[queue],
+                 depths[queue + ".dlq"]), flush=True)
+        if missing or doubled:
+            fail("%d users without a node, %d with more than one" % (len(missing), len(doubled)), service.log)
+        if depths[queue] != 0 or depths[queue + ".dlq"] != 0:
+            fail("left in the queues: %s" % depths, service.log)
+        ok("kill -9 %d times during %d NestJS create_user_request: one node per user, queues empty"
+           % (KILLS, users_count))
+    finally:
+        service.stop()
+        with driver.session() as session:
+            session.run("UNWIND $ids AS id MATCH (n) WHERE (n:User OR n:UserSyncState) AND n.user_id = id "
+                        "DETACH DELETE n", ids=ids).consume()
+        driver.close()
+        broker.close()
+
+
 def main():
     if not os.access(BIN, os.X_OK):
         fail("%s is not built (swift build)" % BIN)
     with tempfile.TemporaryDirectory() as work:
         kill_nine_keeps_one_document_per_message(work)
         kill_nine_sends_each_email_once(work)
+        kill_nine_keeps_one_node_per_user(work)
     print("%d passed, 0 failed" % passed, flush=True)
 
 
