@@ -102,11 +102,14 @@ struct EmailWorkerHandlingTests {
     }
 
     @Test func inMemoryLedgerForgetsAfterTheWindow() async throws {
-        let ledger = InMemorySentEmailLedger(window: .milliseconds(1))
+        let clock = NIOLockedValueBox(ContinuousClock.now)
+        let ledger = InMemorySentEmailLedger(window: .seconds(60), now: { clock.withLockedValue { $0 } })
         #expect(try await ledger.claim("k") == .claimed)
         #expect(try await ledger.claim("k") == .inProgress)
         try await ledger.markSent("k")
-        try await Task.sleep(for: .milliseconds(5))
+        clock.withLockedValue { $0 += .seconds(59) }
+        #expect(try await ledger.claim("k") == .alreadySent)
+        clock.withLockedValue { $0 += .seconds(2) }
         #expect(try await ledger.claim("k") == .claimed)
         try await ledger.release("k")
         #expect(try await ledger.claim("k") == .claimed)

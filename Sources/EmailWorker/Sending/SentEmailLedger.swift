@@ -76,16 +76,23 @@ public final class InMemorySentEmailLedger: SentEmailLedger {
 
     private let window: Duration
     private let capacity: Int
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let entries = NIOLockedValueBox([String: Entry]())
 
     public init(window: Duration, capacity: Int = 100_000) {
+        self.init(window: window, capacity: capacity, now: { .now })
+    }
+
+    /// With the time read from `now` (tests move it by hand).
+    init(window: Duration, capacity: Int = 100_000, now: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.window = window
         self.capacity = max(1, capacity)
+        self.now = now
     }
 
     public func claim(_ key: String) async throws -> SentEmailClaim {
-        self.entries.withLockedValue { entries in
-            let now = ContinuousClock.now
+        let now = self.now()
+        return self.entries.withLockedValue { entries in
             switch entries[key] {
             case .sending:
                 return .inProgress
@@ -105,7 +112,8 @@ public final class InMemorySentEmailLedger: SentEmailLedger {
     }
 
     public func markSent(_ key: String) async throws {
-        self.entries.withLockedValue { $0[key] = .sent(until: .now + self.window) }
+        let until = self.now() + self.window
+        self.entries.withLockedValue { $0[key] = .sent(until: until) }
     }
 
     public func release(_ key: String) async throws {
