@@ -79,7 +79,7 @@ public final class InMemorySentEmailLedger: SentEmailLedger {
     private let now: @Sendable () -> ContinuousClock.Instant
     private let entries = NIOLockedValueBox([String: Entry]())
 
-    public init(window: Duration, capacity: Int = 100_000) {
+    public convenience init(window: Duration, capacity: Int = 100_000) {
         self.init(window: window, capacity: capacity, now: { .now })
     }
 
