@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the built `decode-async` binary as `make run` does and checks what an operator sees:
 # every service's /health, /ready and /metrics answer on its port, a bad setting stops start-up
-# with one line naming it, and SIGTERM ends the process cleanly.
+# with one line naming it, SIGTERM ends the process cleanly, and a service failing at start-up ends
+# it too, with the reason at error level and a non-zero status.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -147,3 +148,41 @@ set -e
 pid=
 [ "$status" -eq 0 ] || fail "decode-async serve exited with $status after SIGTERM"
 ok "SIGTERM shuts down cleanly"
+
+# A service that fails at start-up ends the process by itself, says why at error level and exits
+# non-zero (it used to hang, deaf to SIGTERM). The default topology declares email_queue.retry.1 with
+# x-message-ttl 1000 (made sure of here, as `serve email` with defaults declares it); with
+# EMAIL_RETRY_BASE_DELAY_MS=250 the consumer asks for 250 and the broker refuses the queue.declare
+# with 406 PRECONDITION_FAILED, which no retry can fix.
+"$REPO/.venv/bin/python" - "${RABBITMQ_URI:-amqp://guest:guest@127.0.0.1:5672}" <<'PYTHON' ||
+import sys, pika
+connection = pika.BlockingConnection(pika.URLParameters(sys.argv[1]))
+connection.channel().queue_declare("email_queue.retry.1", durable=True, arguments={
+    "x-message-ttl": 1000, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "email_queue"})
+connection.close()
+PYTHON
+	fail "could not make sure email_queue.retry.1 exists with the default x-message-ttl 1000"
+conflict_port=$(free_port)
+(cd "$WORK" && exec env -i PATH="$PATH" EMAIL_WORKER_PORT="$conflict_port" EMAIL_WORKER_HOST=127.0.0.1 \
+	RABBITMQ_URI="${RABBITMQ_URI:-amqp://guest:guest@127.0.0.1:5672}" SMTP_HOST=127.0.0.1 SMTP_PORT="$smtp_port" \
+	SMTP_REQUIRE_TLS=false SMTP_FROM=noreply@decode.test EMAIL_RETRY_BASE_DELAY_MS=250 \
+	"$BIN" serve email >"$WORK/serve.log" 2>&1) &
+pid=$!
+# Bounded wait for the process to end on its own; not a measure of how fast it does.
+for _ in $(seq 1 300); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$pid" 2>/dev/null; then
+	kill -KILL "$pid" 2>/dev/null || true
+	fail "serve email with a conflicting email_queue.retry.1 was still running 30 s after start-up failed"
+fi
+set +e
+wait "$pid"
+status=$?
+set -e
+pid=
+[ "$status" -ne 0 ] || fail "serve email with a conflicting email_queue.retry.1 exited with status 0"
+grep ' level=error ' "$WORK/serve.log" | grep 'email_queue\.retry\.1' | grep -q 'x-message-ttl' ||
+	fail "no error line naming email_queue.retry.1 and x-message-ttl"
+ok "a queue.declare refused with 406 stops serve: error logged, exit status $status"

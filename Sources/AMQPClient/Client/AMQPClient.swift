@@ -76,17 +76,27 @@ public final class AMQPClient: Service, Sendable {
 
     // MARK: Service
 
+    /// Connects, and reconnects, until graceful shutdown or until its task is cancelled (a
+    /// `ServiceGroup` cancels every service when one throws); either ends it through
+    /// ``beginShutdown()``, so `run()` returns once the connection is closed.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.connectLoop()
-        } onGracefulShutdown: {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.connectLoop()
+            } onGracefulShutdown: {
+                self.beginShutdown()
+            }
+        } onCancel: {
             self.beginShutdown()
         }
     }
 
     /// Stops reconnecting, closes the connection, fails waiting publishes, ends consumer sequences.
+    /// Calling it again does nothing.
     public func beginShutdown() {
-        let (live, waiters, consumers) = self.state.withLockedValue { state in
+        let (live, waiters, consumers) = self.state.withLockedValue {
+            state -> (Live?, [CheckedContinuation<Live, any Error>], [ConsumerRegistration]) in
+            guard !state.shuttingDown else { return (nil, [], []) }
             state.shuttingDown = true
             defer {
                 state.waiters.removeAll()

@@ -1,4 +1,5 @@
 import AMQPClient
+import ArgumentParser
 import Hummingbird
 import Logging
 import Metrics
@@ -10,6 +11,8 @@ import UnixSignals
 
 /// Wires logging, metrics and the chosen services into one `ServiceGroup` and runs it until SIGTERM
 /// or SIGINT, then shuts down in reverse order (the metrics sender last, so final metrics leave).
+/// When a service throws (e.g. its queue topology is refused), the group cancels the others; the
+/// error is logged at error level and the process exits with status 1.
 struct Runtime {
     static let version = "0.1.0"
 
@@ -108,8 +111,10 @@ struct Runtime {
         do {
             try await group.run()
         } catch {
+            // The group cancelled every other service and waited for them; it rethrows the first error.
+            logger.error("a service failed; every service is stopped", metadata: ["error": "\(error)"])
             try? await mongo?.shutdown()
-            throw error
+            throw ExitCode.failure
         }
         try? await mongo?.shutdown()
     }

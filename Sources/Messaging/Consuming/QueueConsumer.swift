@@ -106,7 +106,16 @@ public final class QueueConsumer: Service, Sendable {
             do {
                 try await self.client.declare(self.configuration.topology.steps)
                 return
-            } catch let error as AMQPClientError where error.isTransient {
+            } catch let error as AMQPClientError {
+                guard error.isTransient else {
+                    // e.g. 406 PRECONDITION_FAILED from queue.declare: a queue exists with other
+                    // arguments. The broker's text names the queue and the argument; retrying cannot help.
+                    self.logger.error(
+                        "the broker refused the queue topology; not retrying",
+                        metadata: ["queue": "\(self.queue)", "error": "\(error)"]
+                    )
+                    throw error
+                }
                 self.logger.warning("declaring queues failed; retrying", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(10))
