@@ -265,6 +265,8 @@ public final class NotificationDelivery: SocketIOServerDelegate {
                     label: "websocket.message.sent",
                     dimensions: [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
                 ).increment()
+                // Until its delivery is recorded, the flow's push of the same notification skips it.
+                self.awaitingRecord.withLockedValue { _ = $0.insert(notification.id) }
                 written[notification.type, default: []].append(notification.id)
             }
             // Recorded before the next page is read, so that page starts after this one.
