@@ -25,13 +25,7 @@ extension QueueConsumer {
         guard let prepared = await self.prepare(received) else { return }
         switch prepared.handler.body {
         case .single(let handle):
-            let result: Result<HandlerOutcome, any Error>
-            do {
-                result = .success(try await handle(prepared.body, prepared.context))
-            } catch {
-                result = .failure(error)
-            }
-            await self.complete(prepared, result)
+            await self.complete(prepared, await Self.run(handle, prepared))
         case .batch:
             await self.handleBatch([prepared])
         }
@@ -61,18 +55,20 @@ extension QueueConsumer {
                     group.addTask { await self.handleBatch(deliveries) }
                 case .single(let handle):
                     for delivery in deliveries {
-                        group.addTask {
-                            let result: Result<HandlerOutcome, any Error>
-                            do {
-                                result = .success(try await handle(delivery.body, delivery.context))
-                            } catch {
-                                result = .failure(error)
-                            }
-                            await self.complete(delivery, result)
-                        }
+                        group.addTask { await self.complete(delivery, await Self.run(handle, delivery)) }
                     }
                 }
             }
+        }
+    }
+
+    private static func run(
+        _ handle: @Sendable (Data, MessageContext) async throws -> HandlerOutcome, _ delivery: PreparedDelivery
+    ) async -> Result<HandlerOutcome, any Error> {
+        do {
+            return .success(try await handle(delivery.body, delivery.context))
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -6,37 +6,11 @@ extension MongoCollection {
     /// - Throws: the first ``MongoError`` (e.g. `duplicateKey`) after the server tried all of them.
     @discardableResult
     public func insertMany(_ documents: [BSONDocument]) async throws -> [BSON] {
-        guard !documents.isEmpty else { return [] }
-        let withIDs = documents.map { document -> BSONDocument in
-            document["_id"] == nil
-                ? BSONDocument([("_id", .objectID(.generate()))] + document.elements.map { ($0.key, $0.value) })
-                : document
+        let outcome = try await self.insertManyReportingErrors(documents)
+        if let first = outcome.writeErrors.min(by: { $0.key < $1.key }) {
+            throw first.value
         }
-        let encoded = try withIDs.map { try BSONCodec.encode($0) }
-        try await self.withCollection { collection in
-            var pointers: [OpaquePointer?] = encoded.map { bytes in
-                bytes.withUnsafeBufferPointer { bson_new_from_data($0.baseAddress, $0.count) }
-            }
-            defer {
-                for pointer in pointers {
-                    bson_destroy(pointer)
-                }
-            }
-            guard !pointers.contains(where: { $0 == nil }) else {
-                throw MongoError(kind: .invalidArgument, message: "libbson refused a document")
-            }
-            var error = bson_error_t()
-            let options: BSONDocument = ["ordered": .bool(false)]
-            let succeeded = try options.withBSON { optionsBSON in
-                pointers.withUnsafeMutableBufferPointer { buffer in
-                    buffer.baseAddress.map { base in
-                        mongoc_collection_insert_many(collection, base, buffer.count, optionsBSON, nil, &error)
-                    } ?? false
-                }
-            }
-            guard succeeded else { throw MongoError(error) }
-        }
-        return withIDs.map { $0["_id"] ?? .null }
+        return outcome.ids
     }
 
     /// What an unordered `insertMany` did to each document.
