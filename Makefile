@@ -45,6 +45,7 @@ test: check-swift stack-up
 	Tests/cli/test_email_cli.sh
 	eval "$$(scripts/stack env)" && Tests/cli/test_sync_cli.sh
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/cli/test_faults.py
+	eval "$$(scripts/stack env)" && .venv/bin/python Tests/browser/test_browser_client.py
 
 bench: check-swift stack-up
 	$(SWIFT) build -c release $(BUILD_FLAGS)
