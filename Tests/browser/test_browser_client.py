@@ -46,15 +46,20 @@ SECRET = "browser-test-secret"
 WAIT_MS = 10_000
 
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><script src="/socket.io.min.js"></script></head><body><script>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><script src="/socket.io.min.js"></script></head><body><script>
 window.log = [];
 window.holdUpgrade = false;
+window.holdProbe = false;
+let heldProbe = null;
 const realSend = WebSocket.prototype.send;
-// A tab that goes away mid-upgrade: the client's `upgrade` packet is held back.
 WebSocket.prototype.send = function (data) {
+  // A tab that goes away mid-upgrade: the client's `upgrade` packet is held back.
   if (window.holdUpgrade && data === "5") { note("upgrade_held"); return; }
+  // The probe held until the session is idle, so that it finds a parked poll with nothing to send.
+  if (window.holdProbe && data === "2probe") { note("probe_held"); heldProbe = () => realSend.call(this, data); return; }
   return realSend.call(this, data);
 };
+window.releaseProbe = function () { window.holdProbe = false; note("probe_released"); heldProbe(); };
 function note(name, arg) {
   const engine = window.socket && window.socket.io.engine;
   window.log.push({name: name, arg: arg === undefined ? null : arg,
@@ -251,6 +256,8 @@ class Tab:
         self.first_frames = {}
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.page.on("response", lambda r: r.status >= 400 and self.console_errors.append(
+            "%s %s -> %d" % (r.request.method, r.url, r.status)))
         self.page.on("websocket", self._websocket)
         self.page.goto(page_url)
 
@@ -322,17 +329,21 @@ def websocket_only_session_advertises_no_upgrade(ctx):
 def polling_session_upgrades_before_the_first_ping(ctx):
     tab = ctx.tab()
     user = new_user()
+    tab.page.evaluate("window.holdProbe = true")
     tab.start(token(user))
     tab.wait_for_event("user_connected")
+    tab.wait_for_event("probe_held")
+    # Nothing left to send: the client's next poll parks (a pause for that, not an assertion).
+    tab.page.wait_for_timeout(500)
+    tab.page.evaluate("releaseProbe()")
     # Without the probe's noop the parked poll is released only by the ping at pingInterval.
     tab.wait_for("() => window.log.some(e => e.name === 'upgrade' || e.name === 'ping')", "upgrade or ping")
     names = tab.names()
     check("upgrade" in names and ("ping" not in names or names.index("upgrade") < names.index("ping")),
           "the upgrade waited for a ping: %s" % names)
-    check("upgrading" in names and names.index("upgrading") < names.index("upgrade"), "order: %s" % names)
-    if "noop" in names:
-        # The parked poll was released by the probe's noop, between the probe answer and `upgrade`.
-        check(names.index("upgrading") < names.index("noop") < names.index("upgrade"), "noop: %s" % names)
+    # The parked poll is released by the probe's noop, between the probe answer and `upgrade`.
+    check("noop" in names and names.index("probe_released") < names.index("upgrading") < names.index("noop")
+          < names.index("upgrade"), "order: %s" % names)
     check([url for url in tab.websockets if "sid=" in url] == tab.websockets and len(tab.websockets) == 1,
           "probe sockets: %s" % tab.websockets)
     # A notification published after connect arrives on the WebSocket.
@@ -353,7 +364,6 @@ def forged_token_is_refused_once(ctx):
         errors = tab.events("error")
         check(errors and errors[0]["arg"]["error"]["code"] == "INVALID_TOKEN", "error event: %s" % tab.log())
         check(tab.events("disconnect")[0]["arg"] == "io server disconnect", "disconnect: %s" % tab.log())
-        check("connect" not in tab.names(), "a forged token connected")
         # Over a second, nothing tries again (a reconnect loop would show attempts or a new connect).
         tab.page.wait_for_timeout(1500)
         check("reconnect_attempt" not in tab.names() and len(tab.events("error")) == 1,
@@ -442,13 +452,16 @@ def reconnect_replays_the_backlog_once_oldest_first(ctx):
 def tab_closed_mid_upgrade_leaves_no_presence(ctx):
     tab = ctx.tab()
     user = new_user()
-    tab.page.evaluate("window.holdUpgrade = true")
+    # Connected over polling first, then the probe; the client's `upgrade` packet never leaves.
+    tab.page.evaluate("window.holdProbe = true; window.holdUpgrade = true")
     tab.start(token(user))
     tab.wait_for_event("user_connected")
-    tab.wait_for_event("upgrade_held")
+    tab.wait_for_event("probe_held")
     key = "user_sockets:" + user
     wait_until(lambda: redis_exists(key), "presence written")
-    check("upgrade" not in tab.names(), "upgraded although `5` was held")
+    tab.page.evaluate("releaseProbe()")
+    # `3probe` arrived: the client pauses polling for the probe socket. Close the tab now.
+    tab.wait_for_event("upgrading")
     tab.close()
     # The probe socket is the session's only transport now: closing it ends the session at once,
     # not at the ping timeout (45 s) or the next presence refresh.
