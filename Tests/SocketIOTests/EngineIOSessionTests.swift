@@ -195,6 +195,27 @@ struct EngineIOSessionTests {
         #expect(session.pingTimerFired() == .close("ping timeout"))
     }
 
+    @Test func anUpgradeThatDoesNotCompleteTimesOut() {
+        var session = EngineIOSession(handshake: self.handshake)
+        _ = session.pollRequested()
+        _ = session.upgradeSocketOpened()
+        // A probe socket that never probes is closed; polling goes on and may upgrade later.
+        #expect(session.upgradeTimerFired() == .closeUpgradeSocket("upgrade timeout"))
+        #expect(session.state == .open(.polling))
+        #expect(session.upgradeSocketOpened() == .none)
+        // Probed but no `upgrade`: the client paused polling, so the session ends.
+        _ = session.webSocketTextReceived("2probe")
+        #expect(session.upgradeTimerFired() == .close("upgrade timeout"))
+        // Once upgraded, the timer means nothing.
+        var upgraded = EngineIOSession(handshake: self.handshake)
+        _ = upgraded.pollRequested()
+        _ = upgraded.upgradeSocketOpened()
+        _ = upgraded.webSocketTextReceived("2probe")
+        _ = upgraded.webSocketTextReceived("5")
+        #expect(upgraded.upgradeTimerFired() == .none)
+        #expect(upgraded.state == .open(.websocket))
+    }
+
     @Test func probeOnlyWhilePolling() {
         var session = EngineIOSession(handshake: self.handshake, transport: .websocket)
         _ = session.webSocketOpened()

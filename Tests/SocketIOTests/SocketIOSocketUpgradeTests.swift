@@ -68,6 +68,20 @@ struct SocketIOSocketUpgradeTests {
         #expect(socket.closeReason == "transport close")
     }
 
+    @Test func aProbeSocketThatNeverProbesIsClosedAtTheUpgradeTimeout() async throws {
+        let socket = SocketIOSocketTests.socket()
+        _ = try await SocketIOSocketTests.authenticate(socket)
+        let (stream, continuation) = Self.frames()
+        _ = socket.attachWebSocket(continuation, upgrade: true)
+        #expect(socket.tick(now: .now + .seconds(5)).isEmpty)
+        #expect(!socket.acceptsUpgrade)
+        _ = socket.tick(now: .now + SocketIOSocket.upgradeTimeout + .seconds(1))
+        // The probe socket's frames end (its writer closes it); the session polls on.
+        for await _ in stream {}
+        #expect(!socket.isClosed)
+        #expect(socket.acceptsUpgrade)
+    }
+
     @Test func aPostCarryingTheClientsCloseSucceeds() async throws {
         let socket = SocketIOSocketTests.socket()
         _ = try await SocketIOSocketTests.authenticate(socket)

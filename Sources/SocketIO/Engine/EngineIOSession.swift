@@ -182,6 +182,21 @@ public struct EngineIOSession: Sendable {
         }
     }
 
+    /// The upgrade did not complete within `upgradeTimeout` of its socket joining (socket.io's
+    /// 10 s): before the probe, only that socket is closed and polling goes on; after the probe
+    /// answer the client has paused polling, so the session ends. Nothing once upgraded.
+    public mutating func upgradeTimerFired() -> Action {
+        switch self.state {
+        case .upgrading(.awaitingProbe):
+            self.state = .open(.polling)
+            return .closeUpgradeSocket("upgrade timeout")
+        case .upgrading(.answered):
+            return self.close("upgrade timeout")
+        case .open, .closed:
+            return .none
+        }
+    }
+
     /// After the noop released the last poll, what queued for the WebSocket.
     public mutating func pendingForWebSocket() -> Action {
         guard self.state == .open(.websocket) else { return .none }

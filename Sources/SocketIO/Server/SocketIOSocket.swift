@@ -48,9 +48,14 @@ public final class SocketIOSocket: Sendable {
         var acks: [Int: AckWaiter] = [:]
         var nextPing: ContinuousClock.Instant
         var pongDeadline: ContinuousClock.Instant?
+        /// When an upgrade that has not completed is given up (see ``upgradeTimeout``).
+        var upgradeDeadline: ContinuousClock.Instant?
         var bucket: TokenBucket
         var closedReason: String?
     }
+
+    /// How long a probe socket may take to complete the upgrade (socket.io's `upgradeTimeout`).
+    static let upgradeTimeout = Duration.seconds(10)
 
     /// The Engine.IO session id (`sid` in the handshake and the query string).
     public let engineID: String
@@ -153,6 +158,7 @@ public final class SocketIOSocket: Sendable {
             }
             state.webSocketGeneration += 1
             state.webSocket = frames
+            if upgrade { state.upgradeDeadline = .now + Self.upgradeTimeout }
             self.apply(action, &state, &outcomes, now: .now)
             return (state.webSocketGeneration, outcomes)
         }
@@ -206,6 +212,11 @@ public final class SocketIOSocket: Sendable {
                     self.apply(state.engine.transportClosed("ping timeout"), &state, &outcomes, now: now)
                     return outcomes
                 }
+            }
+            if let deadline = state.upgradeDeadline, now >= deadline {
+                state.upgradeDeadline = nil
+                self.apply(state.engine.upgradeTimerFired(), &state, &outcomes, now: now)
+                if state.closedReason != nil { return outcomes }
             }
             if now >= state.nextPing {
                 state.nextPing = now + self.configuration.pingInterval
