@@ -122,6 +122,13 @@ ok "smtp: mail delivered to ${mail_file#"$REPO"/}"
 "$PY" -c 'import socketio, websocket, requests; socketio.Client()' || fail "venv: python-socketio client is not usable"
 ok "venv: python-socketio client with websocket-client and requests"
 
+# The browser tests' parts: Debian's chromium, Playwright (no browser of its own), the official client.
+[[ -x /usr/bin/chromium ]] || fail "chromium: /usr/bin/chromium is not installed"
+"$PY" -c 'import playwright.sync_api' || fail "venv: playwright is not importable"
+head -c 200 "$REPO/.stack/browser/socket.io.min.js" | grep -q 'Socket.IO v4.8.1' ||
+	fail "browser client: .stack/browser/socket.io.min.js is not Socket.IO v4.8.1"
+ok "browser tests: chromium, playwright and the Socket.IO 4.8.1 client"
+
 # A second `up` must leave every server alone.
 "$STACK" up >/dev/null || fail "second scripts/stack up exited with $?"
 after=$(pids_from_status)

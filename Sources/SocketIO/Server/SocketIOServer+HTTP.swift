@@ -52,33 +52,42 @@ extension SocketIOServer {
                     return .dontUpgrade
                 }
                 if let sid = query["sid"].map(String.init) {
-                    guard let socket = self.socket(engineID: sid), socket.usesPolling else { return .dontUpgrade }
+                    // Unknown, closed, already upgraded or upgrading: answered 400 by the HTTP route.
+                    guard let socket = self.socket(engineID: sid), socket.acceptsUpgrade else { return .dontUpgrade }
                 }
                 return .upgrade([:])
             },
             onUpgrade: { inbound, outbound, context in
                 let request = context.request
                 let socket: SocketIOSocket
+                let upgrade: Bool
                 if let sid = request.uri.queryParameters["sid"].map(String.init) {
+                    // Returning closes the WebSocket: the session ended since `shouldUpgrade`.
                     guard let existing = self.socket(engineID: sid) else { return }
                     socket = existing
+                    upgrade = true
                 } else {
+                    upgrade = false
                     guard
                         let opened = self.open(
                             transport: .websocket, authorizationHeader: request.headers[.authorization])
                     else { return }
                     socket = opened
                 }
-                try await self.serveWebSocket(socket, inbound: inbound, outbound: outbound)
+                try await self.serveWebSocket(socket, upgrade: upgrade, inbound: inbound, outbound: outbound)
             }
         )
     }
 
     private func serveWebSocket(
-        _ socket: SocketIOSocket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+        _ socket: SocketIOSocket, upgrade: Bool, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
     ) async throws {
         let (frames, continuation) = AsyncStream<SocketIOSocket.Frame>.makeStream()
-        await self.process(socket.attachWebSocket(continuation), of: socket)
+        let (attached, outcomes) = socket.attachWebSocket(continuation, upgrade: upgrade)
+        await self.process(outcomes, of: socket)
+        // Refused (a second probe socket, or the session changed since `shouldUpgrade`): returning
+        // closes this WebSocket and leaves the session as it was.
+        guard let generation = attached else { return }
         // Set when the client's side ended first: then the library answers the close (with 1009 for
         // an oversized message) and the writer must not close with its own code.
         let readerEnded = NIOLockedValueBox(false)
@@ -114,11 +123,11 @@ extension SocketIOServer {
                     }
                 }
                 readerEnded.withLockedValue { $0 = true }
-                await self.webSocketEnded(socket, reason: "transport close")
+                await self.process(socket.webSocketClosed(generation, reason: "transport close"), of: socket)
             } catch {
                 readerEnded.withLockedValue { $0 = true }
                 readerError = error
-                await self.webSocketEnded(socket, reason: "transport error")
+                await self.process(socket.webSocketClosed(generation, reason: "transport error"), of: socket)
             }
             try await group.waitForAll()
         }
@@ -128,18 +137,12 @@ extension SocketIOServer {
         }
     }
 
-    private func webSocketEnded(_ socket: SocketIOSocket, reason: String) async {
-        if socket.usesPolling {
-            socket.detachWebSocket()
-        } else {
-            await self.process(socket.transportClosed(reason), of: socket)
-        }
-    }
-
     private func pollingGet(_ request: Request) async -> Response {
         let headers = self.corsHeaders(request, preflight: false)
         let query = request.uri.queryParameters
-        if let refusal = Self.checkPolling(query) { return Self.engineError(refusal, headers: headers) }
+        if let refusal = Self.checkPolling(query, sessionExists: { self.socket(engineID: $0) != nil }) {
+            return Self.engineError(refusal, headers: headers)
+        }
         let socket: SocketIOSocket
         if let sid = query["sid"].map(String.init) {
             guard let existing = self.socket(engineID: sid) else {
@@ -164,7 +167,9 @@ extension SocketIOServer {
     private func pollingPost(_ request: Request) async -> Response {
         let headers = self.corsHeaders(request, preflight: false)
         let query = request.uri.queryParameters
-        if let refusal = Self.checkPolling(query) { return Self.engineError(refusal, headers: headers) }
+        if let refusal = Self.checkPolling(query, sessionExists: { self.socket(engineID: $0) != nil }) {
+            return Self.engineError(refusal, headers: headers)
+        }
         guard let sid = query["sid"].map(String.init), let socket = self.socket(engineID: sid) else {
             return Self.engineError(.unknownSession, headers: headers)
         }
@@ -181,10 +186,20 @@ extension SocketIOServer {
         return Self.text("ok", headers: headers)
     }
 
-    private static func checkPolling(_ query: Parameters) -> EngineIOHTTPError? {
+    /// Why a polling request (or a WebSocket request that was not upgraded and so reached the HTTP
+    /// routes) is refused: a probe for an unknown or closed session is "Session ID unknown", one
+    /// for a session that is upgrading or upgraded already is "Bad request", as socket.io answers.
+    static func checkPolling(_ query: Parameters, sessionExists: (String) -> Bool) -> EngineIOHTTPError? {
         guard query["EIO"].map(String.init) == "4" else { return .unsupportedProtocolVersion }
-        guard query["transport"].map(String.init) == "polling" else { return .unknownTransport }
-        return nil
+        switch query["transport"].map(String.init) {
+        case "polling":
+            return nil
+        case "websocket":
+            guard let sid = query["sid"].map(String.init) else { return .badRequest }
+            return sessionExists(sid) ? .badRequest : .unknownSession
+        default:
+            return .unknownTransport
+        }
     }
 
     private func corsHeaders(_ request: Request, preflight: Bool) -> HTTPFields {

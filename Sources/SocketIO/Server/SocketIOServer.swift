@@ -249,6 +249,12 @@ public final class SocketIOServer: Service, Sendable {
         if let presence {
             do {
                 try await presence.connected(userID: userID, socketID: socket.id)
+                if socket.isClosed {
+                    // The socket closed (a tab shut mid-handshake) while this ran: its own removal
+                    // may have gone first, so remove again rather than leave a dead entry.
+                    try await presence.disconnected(userID: userID, socketID: socket.id)
+                    return
+                }
             } catch {
                 // The socket stays: the next presence refresh writes it once Redis is back.
                 self.logger.warning(

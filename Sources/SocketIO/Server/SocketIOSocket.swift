@@ -41,14 +41,21 @@ public final class SocketIOSocket: Sendable {
         var userID: String?
         var parkedPoll: CheckedContinuation<PollResult, Never>?
         var webSocket: AsyncStream<Frame>.Continuation?
+        /// Counts attached WebSockets, so that the end of a refused or replaced one is told apart.
+        var webSocketGeneration = 0
         /// Emits waiting for their packet to leave (the polling outbox or the WebSocket).
         var flushWaiters: [CheckedContinuation<Bool, Never>] = []
         var acks: [Int: AckWaiter] = [:]
         var nextPing: ContinuousClock.Instant
         var pongDeadline: ContinuousClock.Instant?
+        /// When an upgrade that has not completed is given up (see ``upgradeTimeout``).
+        var upgradeDeadline: ContinuousClock.Instant?
         var bucket: TokenBucket
         var closedReason: String?
     }
+
+    /// How long a probe socket may take to complete the upgrade (socket.io's `upgradeTimeout`).
+    static let upgradeTimeout = Duration.seconds(10)
 
     /// The Engine.IO session id (`sid` in the handshake and the query string).
     public let engineID: String
@@ -93,14 +100,8 @@ public final class SocketIOSocket: Sendable {
     public var closeReason: String? { self.state.withLockedValue { $0.closedReason } }
     /// Whether a polling GET is parked, waiting for something to send (tests wait on it).
     var hasParkedPoll: Bool { self.state.withLockedValue { $0.parkedPoll != nil } }
-    var usesPolling: Bool {
-        self.state.withLockedValue { state in
-            switch state.engine.state {
-            case .open(.polling), .upgrading: true
-            default: false
-            }
-        }
-    }
+    /// Whether a WebSocket may join to upgrade this session (a polling session, no upgrade under way).
+    var acceptsUpgrade: Bool { self.state.withLockedValue { $0.engine.acceptsUpgrade } }
 
     // MARK: Transport input
 
@@ -135,31 +136,45 @@ public final class SocketIOSocket: Sendable {
             let action = state.engine.postReceived(payload, byteCount: byteCount)
             if case .badRequest(let reason) = action { return (reason, []) }
             self.apply(action, &state, &outcomes, now: now)
-            if case .close(let reason) = action { return (reason, outcomes) }
+            // A POST that carried the client's own `close` is answered `ok`, as socket.io does
+            // (a 400 there is a console error in every browser that logs out).
+            if case .close(let reason) = action, reason != EngineIOSession.clientClosed { return (reason, outcomes) }
             return (nil, outcomes)
         }
     }
 
-    /// The WebSocket of this session is ready; frames for it arrive on `frames`.
-    func attachWebSocket(_ frames: AsyncStream<Frame>.Continuation) -> [Outcome] {
+    /// A WebSocket for this session is ready (`upgrade`: it joins a polling session by `sid`);
+    /// frames for it arrive on `frames`. Returns the attachment's number for
+    /// ``webSocketClosed(_:reason:)``, or nil when the session refused it (`frames` is finished).
+    func attachWebSocket(_ frames: AsyncStream<Frame>.Continuation, upgrade: Bool) -> (Int?, [Outcome]) {
         self.state.withLockedValue { state in
-            guard state.closedReason == nil else {
-                frames.finish()
-                return []
-            }
-            state.webSocket = frames
             var outcomes: [Outcome] = []
-            self.apply(state.engine.webSocketOpened(), &state, &outcomes, now: .now)
-            return outcomes
+            let action = upgrade ? state.engine.upgradeSocketOpened() : state.engine.webSocketOpened()
+            var refused = state.closedReason != nil
+            if case .closeUpgradeSocket = action { refused = true }
+            guard !refused else {
+                frames.finish()
+                return (nil, [])
+            }
+            state.webSocketGeneration += 1
+            state.webSocket = frames
+            if upgrade { state.upgradeDeadline = .now + Self.upgradeTimeout }
+            self.apply(action, &state, &outcomes, now: .now)
+            return (state.webSocketGeneration, outcomes)
         }
     }
 
-    /// The WebSocket ended before the session moved onto it (a failed upgrade probe): polling
-    /// carries on.
-    func detachWebSocket() {
+    /// The WebSocket attached as `generation` ended (client, network or our close). A probe
+    /// socket that ends before its probe was answered leaves the session polling; otherwise the
+    /// session has no transport left and ends now.
+    func webSocketClosed(_ generation: Int, reason: String) -> [Outcome] {
         self.state.withLockedValue { state in
+            guard generation == state.webSocketGeneration else { return [] }
             state.webSocket?.finish()
             state.webSocket = nil
+            var outcomes: [Outcome] = []
+            self.apply(state.engine.webSocketClosed(reason), &state, &outcomes, now: .now)
+            return outcomes
         }
     }
 
@@ -197,6 +212,11 @@ public final class SocketIOSocket: Sendable {
                     self.apply(state.engine.transportClosed("ping timeout"), &state, &outcomes, now: now)
                     return outcomes
                 }
+            }
+            if let deadline = state.upgradeDeadline, now >= deadline {
+                state.upgradeDeadline = nil
+                self.apply(state.engine.upgradeTimerFired(), &state, &outcomes, now: now)
+                if state.closedReason != nil { return outcomes }
             }
             if now >= state.nextPing {
                 state.nextPing = now + self.configuration.pingInterval
@@ -306,6 +326,15 @@ public final class SocketIOSocket: Sendable {
             state.parkedPoll = nil
             parked.resume(returning: .packets(packets))
             Self.resolveFlushWaiters(&state, true)
+        case .answerProbe(let releasingPoll):
+            state.webSocket?.yield(Frame(text: EngineIOPacket.pong("probe").text, written: []))
+            if let releasingPoll, let parked = state.parkedPoll {
+                state.parkedPoll = nil
+                parked.resume(returning: .packets(releasingPoll))
+            }
+        case .closeUpgradeSocket:
+            state.webSocket?.finish()
+            state.webSocket = nil
         case .sendOnWebSocket(let packets):
             guard let webSocket = state.webSocket else { return }
             for (index, packet) in packets.enumerated() {
