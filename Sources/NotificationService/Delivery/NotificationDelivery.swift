@@ -23,9 +23,9 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// Notifications being pushed by this instance: a concurrent duplicate message or the connect
     /// replay skips them, so one client does not get the same notification twice from here.
     private let inFlight = NIOLockedValueBox<Set<BSONObjectID>>([])
-    /// Notifications this instance wrote to a socket whose delivery is not recorded yet: a
-    /// duplicate message in that window finds them undelivered in the store but must not push again.
-    private let awaitingRecord = NIOLockedValueBox<Set<BSONObjectID>>([])
+    /// Notifications this instance wrote to a socket lately: a duplicate message, or the connect
+    /// replay, that finds one still undelivered in the store does not push it again.
+    private let pushed = PushedRecently()
     /// Deliveries, client acks and settled offline notifications waiting to be written, a batch at a
     /// time, by ``runRecording()``.
     let records: ReadyBatches<DeliveryRecord>
@@ -120,10 +120,8 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             }
         } catch {
             // They stay undelivered and are pushed again on the next connect.
+            self.pushed.forget(ids)
             self.logger.warning("notifications: delivery not recorded", metadata: ["error": "\(error)"])
-        }
-        self.awaitingRecord.withLockedValue { awaiting in
-            for id in ids { awaiting.remove(id) }
         }
     }
 
@@ -223,7 +221,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             label: "websocket.message.sent",
             dimensions: [("event_type", Self.receivedEvent), ("notification_type", type)]
         ).increment(by: sockets)
-        self.awaitingRecord.withLockedValue { _ = $0.insert(id) }
+        self.pushed.insert(id)
         self.records.append(.delivered(id, type: type))
     }
 
@@ -236,12 +234,12 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// delivered once written to this socket.
     public func socketAuthenticated(_ socket: SocketIOSocket, userID: String) async {
         guard let user = BSONObjectID(hex: userID) else { return }
-        var pushed = Set<BSONObjectID>()
+        var replayed = Set<BSONObjectID>()
         while !socket.isClosed {
             let batch: [Notification]
             do {
                 batch = try await self.store.undelivered(userID: user, limit: Self.replayBatch)
-                    .filter { !pushed.contains($0.id) }
+                    .filter { !replayed.contains($0.id) }
             } catch {
                 self.logger.warning("notifications: undelivered replay failed", metadata: ["error": "\(error)"])
                 return
@@ -250,7 +248,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
             var written: [String: [BSONObjectID]] = [:]
             var socketGone = false
             for notification in batch {
-                pushed.insert(notification.id)
+                replayed.insert(notification.id)
                 guard self.begin(notification.id) else { continue }
                 defer { self.end(notification.id) }
                 let wrote = await socket.emit(Self.receivedEvent, [Self.payload(notification)]) { reply in
@@ -265,8 +263,8 @@ public final class NotificationDelivery: SocketIOServerDelegate {
                     label: "websocket.message.sent",
                     dimensions: [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
                 ).increment()
-                // Until its delivery is recorded, the flow's push of the same notification skips it.
-                self.awaitingRecord.withLockedValue { _ = $0.insert(notification.id) }
+                // The flow's push of the same notification (a duplicate message) skips it.
+                self.pushed.insert(notification.id)
                 written[notification.type, default: []].append(notification.id)
             }
             // Recorded before the next page is read, so that page starts after this one.
@@ -338,7 +336,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     }
 
     private func begin(_ id: BSONObjectID) -> Bool {
-        guard !self.awaitingRecord.withLockedValue({ $0.contains(id) }) else { return false }
+        guard !self.pushed.contains(id) else { return false }
         return self.inFlight.withLockedValue { $0.insert(id).inserted }
     }
 

@@ -308,7 +308,7 @@ public final class SocketIOServer: Service, Sendable {
     /// Heartbeats every socket, refreshes presence, and delivers other instances' room emits, until
     /// graceful shutdown; then closes every socket.
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     await withDiscardingTaskGroup { jobs in
