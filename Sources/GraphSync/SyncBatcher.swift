@@ -33,9 +33,21 @@ public actor SyncBatcher {
     public private(set) var batchesWritten = 0
     public private(set) var fallbackRows = 0
 
+    /// How the first row of a batch waits for company (a sleep; tests decide when it ends).
+    private let wait: @Sendable (Duration) async -> Void
+
     public init(maximumSize: Int, maximumWait: Duration, write: @escaping Write) {
+        self.init(
+            maximumSize: maximumSize, maximumWait: maximumWait, wait: { try? await Task.sleep(for: $0) }, write: write)
+    }
+
+    init(
+        maximumSize: Int, maximumWait: Duration, wait: @escaping @Sendable (Duration) async -> Void,
+        write: @escaping Write
+    ) {
         self.maximumSize = max(1, maximumSize)
         self.maximumWait = maximumWait
+        self.wait = wait
         self.write = write
     }
 
@@ -48,7 +60,7 @@ public actor SyncBatcher {
             await self.flushOne()
         } else if self.pending.count == 1, !self.flushing {
             // The first row of a batch waits for company, then writes whatever is there.
-            try? await Task.sleep(for: self.maximumWait)
+            await self.wait(self.maximumWait)
             await self.flushOne()
         }
         while true {
