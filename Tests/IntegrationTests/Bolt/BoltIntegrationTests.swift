@@ -1,6 +1,7 @@
-import BoltClient
 import Foundation
 import Testing
+
+@testable import BoltClient
 
 /// BoltClient against the local graph server (ArcadeDB's Bolt listener), read back with the Python driver.
 @Suite("BoltClient against the local graph server")
@@ -257,6 +258,10 @@ extension BoltIntegrationTests {
             // Closed while checked out: dropped on release, and the next query gets a new connection.
             // (The test holds `first`, so the replacement cannot be a new object at its address.)
             try await client.withConnection { connection in await connection.close() }
+            // Dropped by the release itself, not by the next acquire: the pool holds nothing now.
+            let afterRelease = await client.pool(for: client.configuration.address).counts
+            #expect(afterRelease.idle == 0)
+            #expect(afterRelease.open == 0)
             let replacement = try await client.withConnection { connection in
                 #expect(connection.isOpen)
                 return connection
