@@ -50,7 +50,7 @@ struct RetryTopologyTests {
     }
 
     @Test func recentWorkForgetsTheOldestBeyondItsCapacity() {
-        let recent = RecentWork(capacity: 3)
+        let recent = RecentWork<String>(capacity: 3)
         for key in ["a", "b", "c", "d"] {
             recent.insert(key)
         }
@@ -60,6 +60,15 @@ struct RetryTopologyTests {
         recent.insert("e")
         #expect(!recent.contains("b"))
         #expect(recent.contains("e"))
+    }
+
+    @Test func recentWorkForgetsAKeyAtOnce() {
+        let recent = RecentWork<Int>()
+        recent.insert(1)
+        recent.insert(2)
+        recent.forget([1])
+        #expect(!recent.contains(1))
+        #expect(recent.contains(2))
     }
 
     @Test func longErrorsAreTruncatedForHeaders() {

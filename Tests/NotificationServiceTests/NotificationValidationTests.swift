@@ -159,23 +159,3 @@ import Testing
         #expect(plan.delivered.isEmpty)
     }
 }
-
-/// The window of notifications this instance pushed: bounded, and an id can be forgotten.
-@Suite struct PushedRecentlyTests {
-    @Test func theOldestIsForgottenPastTheCapacity() {
-        let pushed = PushedRecently(capacity: 2)
-        let ids = (0..<3).map { _ in BSONObjectID.generate() }
-        for id in ids { pushed.insert(id) }
-        #expect(!pushed.contains(ids[0]))
-        #expect(pushed.contains(ids[1]) && pushed.contains(ids[2]))
-    }
-
-    @Test func aForgottenIDIsPushedAgain() {
-        let pushed = PushedRecently()
-        let id = BSONObjectID.generate()
-        pushed.insert(id)
-        pushed.insert(id)
-        pushed.forget([id])
-        #expect(!pushed.contains(id))
-    }
-}

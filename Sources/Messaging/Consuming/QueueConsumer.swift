@@ -57,7 +57,7 @@ public final class QueueConsumer: Service, Sendable {
     let client: AMQPClient
     let handlers: [String: MessageHandler]
     let logger: Logger
-    let recent = RecentWork()
+    let recent = RecentWork<String>()
     private let declared = NIOLockedValueBox(false)
 
     /// Whether the queues are declared and the consumer is registered (for `/ready`).

@@ -25,7 +25,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     private let inFlight = NIOLockedValueBox<Set<BSONObjectID>>([])
     /// Notifications this instance wrote to a socket lately: a duplicate message, or the connect
     /// replay, that finds one still undelivered in the store does not push it again.
-    private let pushed = PushedRecently()
+    private let pushed = RecentWork<BSONObjectID>()
     /// Deliveries, client acks and settled offline notifications waiting to be written, a batch at a
     /// time, by ``runRecording()``.
     let records: ReadyBatches<DeliveryRecord>
