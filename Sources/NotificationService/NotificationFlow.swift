@@ -101,6 +101,7 @@ public final class NotificationFlow: Service, Sendable {
                 }
                 var stored: [Int] = []
                 var toPush: [Notification] = []
+                var pushing: Set<BSONObjectID> = []
                 var created: Set<BSONObjectID> = []
                 for (offset, outcome) in outcomes.enumerated() {
                     let index = positions[offset]
@@ -112,8 +113,7 @@ public final class NotificationFlow: Service, Sendable {
                             Self.created(type, "success")
                             created.insert(result.notification.userID)
                         }
-                        if !result.notification.delivered, !toPush.contains(where: { $0.id == result.notification.id })
-                        {
+                        if !result.notification.delivered, pushing.insert(result.notification.id).inserted {
                             toPush.append(result.notification)
                         }
                     case .failure(let error):

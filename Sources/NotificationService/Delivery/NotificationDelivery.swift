@@ -129,15 +129,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// Returns false (and counts `user_not_connected`) when the user has no live socket anywhere.
     @discardableResult
     public func push(_ notification: Notification) async -> Bool {
-        guard await self.server.isUserConnected(notification.userID.hex) else {
-            Counter(
-                label: "websocket.message.failed",
-                dimensions: [("event_type", Self.receivedEvent), ("reason", "user_not_connected")]
-            ).increment()
-            return false
-        }
-        await self.emit(notification)
-        return true
+        await self.push(batch: [notification]).contains(notification.userID)
     }
 
     /// Pushes a batch of stored notifications: each user's presence is checked once, every

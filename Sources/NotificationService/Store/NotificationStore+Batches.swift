@@ -123,7 +123,11 @@ extension NotificationStore {
         )
     }
 
-    static func document(_ request: CreateNotificationRequest.Valid, messageID: String?, now: Date, hash: String?)
+    /// The document the flow stores for `request` (COMPAT.md 3.1, plus `message_id` and
+    /// `message_hash` when given); public for benchmarks that write the flow's documents directly.
+    public static func document(
+        _ request: CreateNotificationRequest.Valid, messageID: String?, now: Date, hash: String?
+    )
         -> BSONDocument
     {
         var document: BSONDocument = [

@@ -94,26 +94,6 @@ public struct NotificationStore: Sendable {
         ).compactMap(Notification.init)
     }
 
-    /// Marks a notification delivered once; false when it already was.
-    @discardableResult
-    public func markDelivered(id: BSONObjectID, now: Date = Date()) async throws -> Bool {
-        let result = try await self.collection.updateOne(
-            MongoFilter.and([.eq("_id", .objectID(id)), .eq("delivered", .bool(false))]),
-            .set(["delivered": .bool(true), "delivered_at": .date(now), "updatedAt": .date(now)])
-        )
-        return result.modifiedCount > 0
-    }
-
-    /// Records the first client acknowledgement of a push.
-    @discardableResult
-    public func markAcknowledged(id: BSONObjectID, now: Date = Date()) async throws -> Bool {
-        let result = try await self.collection.updateOne(
-            MongoFilter.and([.eq("_id", .objectID(id)), .eq("acknowledged_at", .null)]),
-            .set(["acknowledged_at": .date(now)])
-        )
-        return result.modifiedCount > 0
-    }
-
     /// Marks the user's notification read (rewriting `read_at` each time); nil when the user has no
     /// such notification (another user's id counts as missing).
     public func markRead(id: BSONObjectID, userID: BSONObjectID, now: Date = Date()) async throws -> Notification? {

@@ -129,7 +129,7 @@ struct NotificationFlowIntegrationTests {
                 let mine = try await harness.store.create(
                     try CreateNotificationRequest(userID: userID, type: "info", title: "t", message: "m").validated(),
                     messageID: nil)
-                _ = try await harness.store.markDelivered(id: mine.notification.id)
+                try await harness.store.markDelivered(ids: [mine.notification.id])
                 let theirs = try await harness.store.create(
                     try CreateNotificationRequest(userID: other, type: "info", title: "t", message: "m").validated(),
                     messageID: nil)

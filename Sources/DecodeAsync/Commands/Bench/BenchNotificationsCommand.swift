@@ -151,7 +151,7 @@ extension BenchCommand {
             do {
                 try await NotificationStore(client: mongo).ensureIndexes()
                 let users = (0..<10).map { _ in BSONObjectID.generate() }
-                let documents = (0..<total).map { index in Self.document(user: users[index % users.count]) }
+                let documents = try (0..<total).map { index in try Self.document(user: users[index % users.count]) }
                 var cpu = BenchCPU(store: store)
                 try await cpu.start(afterIdle: .seconds(1))
                 let start = ContinuousClock.now
@@ -177,25 +177,14 @@ extension BenchCommand {
         }
 
         /// A document as the flow stores a `create_notification` without `message_id`
-        /// (`NotificationStore.document`): the COMPAT.md 3.1 fields and the body's SHA-256 in hex.
-        static func document(user: BSONObjectID) -> BSONDocument {
+        /// (`NotificationStore.document`, with a body hash).
+        static func document(user: BSONObjectID) throws -> BSONDocument {
             let now = Date()
+            let request = try CreateNotificationRequest(
+                userID: user.hex, type: "bench", title: "bench \(Int64(now.timeIntervalSince1970 * 1e9))", message: "m"
+            ).validated()
             let hash = (UUID().uuidString + UUID().uuidString).replacingOccurrences(of: "-", with: "").lowercased()
-            return [
-                "_id": .objectID(BSONObjectID.generate()),
-                "user_id": .objectID(user),
-                "type": .string("bench"),
-                "title": .string("bench \(Int64(now.timeIntervalSince1970 * 1e9))"),
-                "message": .string("m"),
-                "delivered": .bool(false),
-                "delivered_at": .null,
-                "read": .bool(false),
-                "read_at": .null,
-                "createdAt": .date(now),
-                "updatedAt": .date(now),
-                "__v": .int32(0),
-                "message_hash": .string(hash),
-            ]
+            return NotificationStore.document(request, messageID: nil, now: now, hash: hash)
         }
 
         // MARK: Helpers
