@@ -136,4 +136,22 @@ struct SocketIOServerTests {
             #expect(!(await server.isUserConnected(Self.alice)))
         }
     }
+
+    /// socket.io-client sends its next poll before it handles the last answer, so a poll often
+    /// arrives just after the client's own `close` ended the session: it hears `close`, not 400.
+    @Test func aPollForASessionThatJustEndedHearsCloseNotUnknownSession() async throws {
+        try await Self.withServer { server, _ in
+            let socket = try await Self.connect(server, userID: Self.alice)
+            let (refusal, outcomes) = socket.post("1", byteCount: 1)
+            #expect(refusal == nil)
+            await server.process(outcomes, of: socket)
+            #expect(server.socket(engineID: socket.engineID) == nil)
+            #expect(await server.poll(sid: socket.engineID) == .packets([.close]))
+            #expect(await socket.poll().0 == .packets([.close]))
+            #expect(server.endedLately(socket.engineID))
+            let unknown = SocketIOServer.randomID()
+            #expect(await server.poll(sid: unknown) == nil)
+            #expect(!server.endedLately(unknown))
+        }
+    }
 }

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 
 import pika
@@ -341,9 +342,10 @@ def polling_session_upgrades_before_the_first_ping(ctx):
     names = tab.names()
     check("upgrade" in names and ("ping" not in names or names.index("upgrade") < names.index("ping")),
           "the upgrade waited for a ping: %s" % names)
-    # The parked poll is released by the probe's noop, between the probe answer and `upgrade`.
-    check("noop" in names and names.index("probe_released") < names.index("upgrading") < names.index("noop")
-          < names.index("upgrade"), "order: %s" % names)
+    # The poll the client waits on while it pauses polling ends with a noop, between the probe answer
+    # and `upgrade` (the parked poll's noop may arrive before `3probe`: another connection).
+    check("upgrading" in names and names.index("probe_released") < names.index("upgrading")
+          and "noop" in names[names.index("upgrading"):names.index("upgrade")], "order: %s" % names)
     check([url for url in tab.websockets if "sid=" in url] == tab.websockets and len(tab.websockets) == 1,
           "probe sockets: %s" % tab.websockets)
     # A notification published after connect arrives on the WebSocket.
@@ -502,6 +504,39 @@ def probe_corners_over_raw_sockets(ctx):
     probe.send("5")
     probe.send("1")
     probe.close()
+    # A poll that reaches the server just after the client's own `close`: the close packet, not a 400
+    # (socket.io-client polls again before it handles what the last poll brought).
+    with urllib.request.urlopen(poll, timeout=5) as answer:
+        ended = json.loads(answer.read().decode()[1:])["sid"]
+    request = urllib.request.Request(poll + "&sid=" + ended, data=b"1", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        check(answer.read() == b"ok", "close POST answer")
+    with urllib.request.urlopen(poll + "&sid=" + ended, timeout=5) as answer:
+        check(answer.status == 200 and answer.read() == b"1", "a poll after the close")
+    # A client that closes mid-upgrade drops its probe socket (the probe was answered, so that ends
+    # the session) and posts `close` at once: the POST is answered ok, the poll with `close`.
+    with urllib.request.urlopen(poll, timeout=5) as answer:
+        ended = json.loads(answer.read().decode()[1:])["sid"]
+    probe = websocket.create_connection(ws_base + "&sid=" + ended, timeout=5)
+    probe.send("2probe")
+    check(probe.recv() == "3probe", "probe answer")
+    probe.close()
+    # While the session lives, a poll is answered `noop` (the client is pausing); once it ended, `close`.
+    wait_until(lambda: fetch(poll + "&sid=" + ended) == b"1", "a poll hears the session ended with its probe socket")
+    request = urllib.request.Request(poll + "&sid=" + ended, data=b"1", method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        check(answer.read() == b"ok", "close POST after the probe socket closed")
+    # Anything but `close` for an ended session is still refused.
+    try:
+        urllib.request.urlopen(urllib.request.Request(poll + "&sid=" + ended, data=b"4hello", method="POST"), timeout=5)
+        raise AssertionError("a message for an ended session was accepted")
+    except urllib.error.HTTPError as error:
+        check(error.code == 400, "message for an ended session: %s" % error.code)
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.read()
 
 
 TESTS = [

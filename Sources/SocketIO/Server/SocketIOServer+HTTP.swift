@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOWebSocket
@@ -143,19 +144,19 @@ extension SocketIOServer {
         if let refusal = Self.checkPolling(query, sessionExists: { self.socket(engineID: $0) != nil }) {
             return Self.engineError(refusal, headers: headers)
         }
-        let socket: SocketIOSocket
+        let result: SocketIOSocket.PollResult
         if let sid = query["sid"].map(String.init) {
-            guard let existing = self.socket(engineID: sid) else {
+            guard let answer = await self.poll(sid: sid) else {
                 return Self.engineError(.unknownSession, headers: headers)
             }
-            socket = existing
+            result = answer
         } else {
             guard let opened = self.open(transport: .polling, authorizationHeader: request.headers[.authorization])
             else { return Response(status: .serviceUnavailable, headers: headers) }
-            socket = opened
+            let (answer, outcomes) = await opened.poll()
+            await self.process(outcomes, of: opened)
+            result = answer
         }
-        let (result, outcomes) = await socket.poll()
-        await self.process(outcomes, of: socket)
         switch result {
         case .packets(let packets):
             return Self.text(EngineIOPacket.encodePayload(packets), headers: headers)
@@ -170,7 +171,17 @@ extension SocketIOServer {
         if let refusal = Self.checkPolling(query, sessionExists: { self.socket(engineID: $0) != nil }) {
             return Self.engineError(refusal, headers: headers)
         }
-        guard let sid = query["sid"].map(String.init), let socket = self.socket(engineID: sid) else {
+        guard let sid = query["sid"].map(String.init) else {
+            return Self.engineError(.unknownSession, headers: headers)
+        }
+        guard let socket = self.socket(engineID: sid) else {
+            // The client's own `close` for a session that ended meanwhile (a client that closes
+            // mid-upgrade drops the probe socket and posts `close` at once): it is closed already.
+            if self.endedLately(sid), let body = try? await request.body.collect(upTo: 16), String(buffer: body) == "1"
+            {
+                return Self.text("ok", headers: headers)
+            }
+            self.logger.debug("socket.io: polling POST for an unknown session", metadata: ["sid": "\(sid)"])
             return Self.engineError(.unknownSession, headers: headers)
         }
         let body: ByteBuffer
@@ -182,7 +193,10 @@ extension SocketIOServer {
         }
         let (refusal, outcomes) = socket.post(String(buffer: body), byteCount: body.readableBytes)
         await self.process(outcomes, of: socket)
-        if refusal != nil { return Self.engineError(.badRequest, headers: headers) }
+        if let refusal {
+            self.logger.debug("socket.io: polling POST refused", metadata: ["sid": "\(sid)", "reason": "\(refusal)"])
+            return Self.engineError(.badRequest, headers: headers)
+        }
         return Self.text("ok", headers: headers)
     }
 

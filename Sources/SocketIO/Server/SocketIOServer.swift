@@ -67,8 +67,14 @@ public final class SocketIOServer: Service, Sendable {
     struct Registry {
         var sockets: [String: SocketIOSocket] = [:]
         var rooms: [String: Set<String>] = [:]
+        /// Sessions that ended lately, by `sid`, with when: a poll the client had already sent
+        /// when its session ended is answered with a `close` packet, not "Session ID unknown".
+        var ended: [String: ContinuousClock.Instant] = [:]
         var shuttingDown = false
     }
+
+    /// How long an ended session's `sid` is remembered (see ``Registry/ended``).
+    static let endedSessionMemory = Duration.seconds(30)
 
     /// Checks an authenticated socket's session (e.g. with the auth service); a refusal ends it.
     public typealias SessionCheck = @Sendable (_ token: String, _ userID: String) async -> AccessTokenVerifier.Refusal?
@@ -129,6 +135,22 @@ public final class SocketIOServer: Service, Sendable {
 
     func socket(engineID: String) -> SocketIOSocket? {
         self.registry.withLockedValue { $0.sockets[engineID] }
+    }
+
+    /// Whether session `sid` ended within ``endedSessionMemory``.
+    func endedLately(_ sid: String) -> Bool {
+        self.registry.withLockedValue { $0.sockets[sid] == nil && $0.ended[sid] != nil }
+    }
+
+    /// A polling GET for session `sid`: parks or answers as the session decides. A session that
+    /// ended lately answers with a `close` packet: the client sent that poll before it heard of the
+    /// end (socket.io-client polls again before it handles the packets of the last answer), and a
+    /// 400 there is a console error in the browser. Nil: no such session.
+    func poll(sid: String) async -> SocketIOSocket.PollResult? {
+        guard let socket = self.socket(engineID: sid) else { return self.endedLately(sid) ? .packets([.close]) : nil }
+        let (result, outcomes) = await socket.poll()
+        await self.process(outcomes, of: socket)
+        return result
     }
 
     private func sockets(inRoom room: String?) -> [SocketIOSocket] {
@@ -280,6 +302,7 @@ public final class SocketIOServer: Service, Sendable {
         let userID = socket.userID
         self.registry.withLockedValue { registry in
             registry.sockets[socket.engineID] = nil
+            registry.ended[socket.engineID] = .now
             if let userID {
                 let room = RoomEmit.userRoom(userID)
                 registry.rooms[room]?.remove(socket.engineID)
@@ -287,10 +310,12 @@ public final class SocketIOServer: Service, Sendable {
             }
         }
         self.activeGauge.record(self.localSocketCount)
+        self.logger.debug(
+            "socket.io: session ended",
+            metadata: ["sid": "\(socket.engineID)", "socket": "\(socket.id)", "reason": "\(reason)"])
         guard let userID else { return }
         Counter(label: "websocket.disconnection").increment()
         Metrics.Timer(label: "websocket.connection.duration").record(duration: .now - socket.connectedAt)
-        self.logger.debug("socket.io: socket closed", metadata: ["socket": "\(socket.id)", "reason": "\(reason)"])
         if let presence {
             do {
                 try await presence.disconnected(userID: userID, socketID: socket.id)
@@ -334,7 +359,10 @@ public final class SocketIOServer: Service, Sendable {
     private func heartbeats() async {
         while !Task.isCancelled {
             let now = ContinuousClock.Instant.now
-            let sockets = self.registry.withLockedValue { Array($0.sockets.values) }
+            let sockets = self.registry.withLockedValue { registry in
+                registry.ended = registry.ended.filter { now - $0.value < Self.endedSessionMemory }
+                return Array(registry.sockets.values)
+            }
             for socket in sockets {
                 await self.process(socket.tick(now: now), of: socket)
             }

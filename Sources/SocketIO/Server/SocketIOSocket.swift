@@ -108,13 +108,20 @@ public final class SocketIOSocket: Sendable {
     /// A polling GET: answers at once, or parks until there is something to send.
     func poll() async -> (PollResult, [Outcome]) {
         var outcomes: [Outcome] = []
+        var pausing = false
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<PollResult, Never>) in
             self.state.withLockedValue { state in
+                if state.closedReason != nil {
+                    // Ended while this poll was on its way: tell the client, as a parked poll is told.
+                    continuation.resume(returning: .packets([.close]))
+                    return
+                }
                 switch state.engine.pollRequested() {
                 case .parkPoll:
                     state.parkedPoll = continuation
                 case .respondToPoll(let packets):
                     Self.resolveFlushWaiters(&state, true)
+                    pausing = packets == [.noop]
                     continuation.resume(returning: .packets(packets))
                 case .badRequest(let reason):
                     continuation.resume(returning: .badRequest(reason))
@@ -126,8 +133,18 @@ public final class SocketIOSocket: Sendable {
                 }
             }
         }
+        if pausing {
+            // The probe was answered and the client is pausing polling, but this poll may have left
+            // before it read `3probe` (another connection): answer it, yet not at once, or the
+            // client's polls spin until it reads the probe answer (socket.io sends its `noop`
+            // every 100 ms).
+            try? await Task.sleep(for: Self.pausingPollDelay)
+        }
         return (result, outcomes)
     }
+
+    /// How long a poll that arrives while the client is pausing polling is held before its `noop`.
+    static let pausingPollDelay = Duration.milliseconds(50)
 
     /// A polling POST's body.
     func post(_ payload: String, byteCount: Int, now: ContinuousClock.Instant = .now) -> (String?, [Outcome]) {
