@@ -1,24 +1,45 @@
 /// Every BoltClient failure: what kind, the Neo4j status code when the server sent one, and a message.
 /// Credentials never appear in it.
 public struct BoltError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+    /// What kind of failure this is. New kinds may come in later versions: compare with `==`, or
+    /// `switch` with a `default`.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        enum Base: String, Hashable, Sendable {
+            case server
+            case ignored
+            case connectionFailed
+            case connectionClosed
+            case timeout
+            case authenticationFailed
+            case protocolViolation
+            case invalidURI
+            case unsupportedVersion
+            case routing
+            case poolClosed
+            case typeMismatch
+        }
+
+        let base: Base
+
         /// The server answered FAILURE; ``BoltError/code`` holds its status code.
-        case server
+        public static let server = Kind(base: .server)
         /// The server ignored the request because an earlier one in the pipeline failed.
-        case ignored
-        case connectionFailed
-        case connectionClosed
-        case timeout
-        case authenticationFailed
-        case protocolViolation
-        case invalidURI
+        public static let ignored = Kind(base: .ignored)
+        public static let connectionFailed = Kind(base: .connectionFailed)
+        public static let connectionClosed = Kind(base: .connectionClosed)
+        public static let timeout = Kind(base: .timeout)
+        public static let authenticationFailed = Kind(base: .authenticationFailed)
+        public static let protocolViolation = Kind(base: .protocolViolation)
+        public static let invalidURI = Kind(base: .invalidURI)
         /// The server speaks none of the offered Bolt versions.
-        case unsupportedVersion
+        public static let unsupportedVersion = Kind(base: .unsupportedVersion)
         /// No routing table or no server for the requested role.
-        case routing
-        case poolClosed
+        public static let routing = Kind(base: .routing)
+        public static let poolClosed = Kind(base: .poolClosed)
         /// A record field does not have the requested type.
-        case typeMismatch
+        public static let typeMismatch = Kind(base: .typeMismatch)
+
+        public var description: String { self.base.rawValue }
     }
 
     public var kind: Kind
@@ -44,7 +65,7 @@ public struct BoltError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `Neo.TransientError...`, plus the cluster errors a fresh routing table fixes, plus a lost connection.
     public var isRetryable: Bool {
-        switch self.kind {
+        switch self.kind.base {
         case .connectionFailed, .connectionClosed, .timeout, .routing: return true
         case .server:
             guard let code else { return false }

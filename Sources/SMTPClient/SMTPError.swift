@@ -1,29 +1,49 @@
 /// Every failure of the SMTP client: what went wrong, the server's reply when there was one, and
 /// whether a later attempt may succeed. Its description never contains credentials or message bodies.
 public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+    /// What kind of failure this is. New kinds may come in later versions: compare with `==`, or
+    /// `switch` with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        enum Base: String, Hashable, Sendable {
+            case connectionFailed
+            case connectionClosed
+            case timeout
+            case tlsRequired
+            case tlsFailed
+            case authenticationFailed
+            case rejected
+            case protocolViolation
+            case invalidMessage
+            case messageTooLarge
+            case shutdown
+        }
+
+        let base: Base
+
         /// The TCP connection could not be opened.
-        case connectionFailed
+        public static let connectionFailed = Code(base: .connectionFailed)
         /// The server closed the connection (or it broke) before the exchange finished.
-        case connectionClosed
+        public static let connectionClosed = Code(base: .connectionClosed)
         /// The server did not answer a step within its timeout.
-        case timeout
+        public static let timeout = Code(base: .timeout)
         /// TLS is required but the server does not offer STARTTLS.
-        case tlsRequired
+        public static let tlsRequired = Code(base: .tlsRequired)
         /// The TLS handshake failed (certificate, host name, protocol).
-        case tlsFailed
+        public static let tlsFailed = Code(base: .tlsFailed)
         /// AUTH was refused, or no mechanism both sides know is offered.
-        case authenticationFailed
+        public static let authenticationFailed = Code(base: .authenticationFailed)
         /// The server answered a command with a 4xx or 5xx reply.
-        case rejected
+        public static let rejected = Code(base: .rejected)
         /// The server broke the protocol (malformed or unexpected reply).
-        case protocolViolation
+        public static let protocolViolation = Code(base: .protocolViolation)
         /// The message cannot be sent as it is: a header or address with CR, LF or NUL, no recipient.
-        case invalidMessage
+        public static let invalidMessage = Code(base: .invalidMessage)
         /// The message is larger than the server's `SIZE` limit.
-        case messageTooLarge
+        public static let messageTooLarge = Code(base: .messageTooLarge)
         /// The client was shut down.
-        case shutdown
+        public static let shutdown = Code(base: .shutdown)
+
+        public var description: String { self.base.rawValue }
     }
 
     public var code: Code
@@ -47,7 +67,7 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
         if let reply = self.reply {
             return !reply.isPermanentFailure
         }
-        switch self.code {
+        switch self.code.base {
         case .connectionFailed, .connectionClosed, .timeout, .tlsFailed, .protocolViolation, .shutdown:
             return true
         case .tlsRequired, .authenticationFailed, .rejected, .invalidMessage, .messageTooLarge:
@@ -56,7 +76,7 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "SMTP \(self.code.rawValue): \(self.message)"
+        var text = "SMTP \(self.code): \(self.message)"
         if let reply = self.reply {
             text += " (server: \(reply))"
         }

@@ -3,18 +3,34 @@ import Foundation
 
 /// Every MongoStore failure: what kind, the server's or driver's code, and a message without values.
 public struct MongoError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable {
+    /// What kind of failure this is. New kinds may come in later versions: compare with `==`, or
+    /// `switch` with a `default`.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        enum Base: String, Hashable, Sendable {
+            case network
+            case duplicateKey
+            case writeConcern
+            case server
+            case bsonDecoding
+            case invalidURI
+            case invalidArgument
+        }
+
+        let base: Base
+
         /// Network or server selection failure, or a timeout: retrying later may succeed.
-        case network
+        public static let network = Kind(base: .network)
         /// A unique index refused the write (server code 11000).
-        case duplicateKey
-        case writeConcern
+        public static let duplicateKey = Kind(base: .duplicateKey)
+        public static let writeConcern = Kind(base: .writeConcern)
         /// The server answered with an error code.
-        case server
+        public static let server = Kind(base: .server)
         /// A document did not decode (see ``MongoError/path``).
-        case bsonDecoding
-        case invalidURI
-        case invalidArgument
+        public static let bsonDecoding = Kind(base: .bsonDecoding)
+        public static let invalidURI = Kind(base: .invalidURI)
+        public static let invalidArgument = Kind(base: .invalidArgument)
+
+        public var description: String { self.base.rawValue }
     }
 
     public var kind: Kind
