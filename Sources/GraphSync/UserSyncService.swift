@@ -3,11 +3,16 @@ import Foundation
 import Logging
 import Messaging
 import Metrics
+import ServiceLifecycle
 
 /// The graph sync flow: validates `create_user_request` / `update_user_request` payloads, writes them
 /// through the batcher, classifies failures for the consumer (transient: retry; permanent: dead
 /// letter with the reason or the Neo4j code) and records the metrics of COMPAT.md 6.
-public struct UserSyncService: Sendable {
+///
+/// A `Service`: ``run()`` runs the batcher's loop, which writes what ``handle(_:operation:)``
+/// submits. Run it before the consumer that calls the handlers (in a `ServiceGroup`: earlier in the
+/// list), so that at shutdown the consumer stops first and the batcher writes what is pending.
+public struct UserSyncService: Service, Sendable {
     public static let queue = "neo4j_sync_queue"
 
     public let writer: UserGraphWriter
@@ -28,6 +33,11 @@ public struct UserSyncService: Sendable {
             try await writer.apply(rows)
         }
         self.logger = logger
+    }
+
+    /// Runs the batcher until graceful shutdown (writing what is pending) or cancellation.
+    public func run() async {
+        await self.batcher.run()
     }
 
     /// The consumer's handlers for both patterns.
@@ -162,7 +172,7 @@ enum UserSyncMetrics {
         if let syncType { dimensions.append(("sync_type", syncType)) }
         Counter(label: counted == .create ? "sync.user.created" : "sync.user.updated", dimensions: dimensions)
             .increment()
-        Timer(label: "sync.duration", dimensions: dimensions).recordNanoseconds(self.nanoseconds(since: start))
+        Timer(label: "sync.duration", dimensions: dimensions).record(duration: .now - start)
     }
 
     static func failed(operation: UserSyncOperation, since start: ContinuousClock.Instant) {
@@ -170,11 +180,6 @@ enum UserSyncMetrics {
         Counter(label: operation == .create ? "sync.user.created" : "sync.user.updated", dimensions: dimensions)
             .increment()
         Counter(label: "sync.errors", dimensions: [("operation", operation.metricOperation)]).increment()
-        Timer(label: "sync.duration", dimensions: dimensions).recordNanoseconds(self.nanoseconds(since: start))
-    }
-
-    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
-        let elapsed = ContinuousClock.now - start
-        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        Timer(label: "sync.duration", dimensions: dimensions).record(duration: .now - start)
     }
 }

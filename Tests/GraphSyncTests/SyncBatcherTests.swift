@@ -1,5 +1,7 @@
 import BoltClient
+import Logging
 import Messaging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -25,30 +27,70 @@ import Testing
         }
     }
 
-    /// The first row's wait for company, ended by the test (not by a clock).
+    /// The first row's wait for company, ended by the test (not by a clock), or by the batcher
+    /// cancelling it once the batch is full.
     final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+        private struct State {
+            var open = false
+            var next = 0
+            var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+            var cancelled: Set<Int> = []
+        }
+        private let state = Mutex(State())
 
         func wait(_: Duration) async {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = self.state.withLock { state -> Bool in
-                    if state.open { return true }
-                    state.waiters.append(continuation)
-                    return false
+            let id = self.state.withLock { state in
+                state.next += 1
+                return state.next
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = self.state.withLock { state -> Bool in
+                        if state.open || state.cancelled.contains(id) { return true }
+                        state.waiters[id] = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
                 }
-                if resumeNow { continuation.resume() }
+            } onCancel: {
+                let waiter = self.state.withLock { state in
+                    state.cancelled.insert(id)
+                    return state.waiters.removeValue(forKey: id)
+                }
+                waiter?.resume()
             }
         }
 
         func open() {
-            let waiters = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let waiters = self.state.withLock { state in
                 state.open = true
-                defer { state.waiters = [] }
-                return state.waiters
+                defer { state.waiters = [:] }
+                return Array(state.waiters.values)
             }
             for waiter in waiters { waiter.resume() }
         }
     }
+
+    /// Runs `body` while the batcher's loop runs (as the service group runs it), then cancels it.
+    private func running<T: Sendable>(_ batcher: SyncBatcher, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await batcher.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// Yields until `condition` holds; throws after 30 s so that a batcher that never gets there
+    /// fails the test instead of hanging it.
+    private func until(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw NeverHappened() }
+            await Task.yield()
+        }
+    }
+
+    struct NeverHappened: Error {}
 
     /// Yields until the recorder saw `count` writes (the batcher works on its own tasks); gives up
     /// after 30 s so that a batcher that never writes fails the test's checks instead of hanging it.
@@ -65,15 +107,17 @@ import Testing
         let batcher = SyncBatcher(maximumSize: 10, maximumWait: .seconds(1), wait: gate.wait) {
             try recorder.write($0)
         }
-        try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
-            for i in 0..<10 {
-                group.addTask { try await batcher.submit(self.row("u\(i)")) }
+        try await self.running(batcher) {
+            try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
+                for i in 0..<10 {
+                    group.addTask { try await batcher.submit(self.row("u\(i)")) }
+                }
+                // The first row waits for company for as long as the gate is shut: the tenth row fills
+                // the batch, whatever the machine's load.
+                await self.writes(recorder, reach: 1)
+                gate.open()
+                for try await outcome in group { #expect(outcome == .updated) }
             }
-            // The first row waits for company for as long as the gate is shut: the tenth row fills
-            // the batch, whatever the machine's load.
-            await self.writes(recorder, reach: 1)
-            gate.open()
-            for try await outcome in group { #expect(outcome == .updated) }
         }
         // The tenth row filled the batch: one write.
         #expect(recorder.writes.withLock { $0.count } == 1)
@@ -85,7 +129,8 @@ import Testing
         // The wait for company ends at once: the lone row is written alone.
         let batcher = SyncBatcher(
             maximumSize: 10, maximumWait: .seconds(60), wait: { _ in }, write: { try recorder.write($0) })
-        #expect(try await batcher.submit(self.row("solo")) == .updated)
+        let outcome = try await self.running(batcher) { try await batcher.submit(self.row("solo")) }
+        #expect(outcome == .updated)
         #expect(recorder.writes.withLock { $0 } == [["solo"]])
     }
 
@@ -95,13 +140,15 @@ import Testing
         let batcher = SyncBatcher(maximumSize: 4, maximumWait: .seconds(1), wait: gate.wait) {
             try recorder.write($0)
         }
-        try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
-            for id in ["a", "a", "b", "c"] {
-                group.addTask { try await batcher.submit(self.row(id)) }
+        try await self.running(batcher) {
+            try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
+                for id in ["a", "a", "b", "c"] {
+                    group.addTask { try await batcher.submit(self.row(id)) }
+                }
+                await self.writes(recorder, reach: 2)
+                gate.open()
+                for try await _ in group {}
             }
-            await self.writes(recorder, reach: 2)
-            gate.open()
-            for try await _ in group {}
         }
         let writes = recorder.writes.withLock { $0 }
         #expect(writes.count == 2)
@@ -115,19 +162,61 @@ import Testing
         let batcher = SyncBatcher(maximumSize: 3, maximumWait: .seconds(1), wait: gate.wait) {
             try recorder.write($0)
         }
-        let results = await withTaskGroup(of: (String, Bool).self) { group in
-            for id in ["good1", "bad", "good2"] {
-                group.addTask { (id, (try? await batcher.submit(self.row(id))) != nil) }
+        let results = try await self.running(batcher) {
+            await withTaskGroup(of: (String, Bool).self) { group in
+                for id in ["good1", "bad", "good2"] {
+                    group.addTask { (id, (try? await batcher.submit(self.row(id))) != nil) }
+                }
+                await self.writes(recorder, reach: 4)
+                gate.open()
+                var results: [String: Bool] = [:]
+                for await (id, ok) in group { results[id] = ok }
+                return results
             }
-            await self.writes(recorder, reach: 4)
-            gate.open()
-            var results: [String: Bool] = [:]
-            for await (id, ok) in group { results[id] = ok }
-            return results
         }
         #expect(results == ["good1": true, "bad": false, "good2": true])
         #expect(recorder.writes.withLock { $0.count } == 4)
-        #expect(await batcher.fallbackRows == 3)
+        #expect(batcher.fallbackRows == 3)
+    }
+
+    /// At graceful shutdown the loop writes what is pending without waiting out the wait for
+    /// company, then ends; a row submitted afterwards is refused, not left waiting.
+    @Test func gracefulShutdownWritesWhatIsPendingThenRefuses() async throws {
+        let recorder = Recorder()
+        let gate = Gate()  // never opened: only the shutdown ends the wait
+        let batcher = SyncBatcher(maximumSize: 10, maximumWait: .seconds(60), wait: gate.wait) {
+            try recorder.write($0)
+        }
+        let group = ServiceGroup(configuration: .init(services: [batcher], logger: Logger(label: "test.batcher")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await self.until { batcher.isWaitingForRows }
+            let pending = Task { try await batcher.submit(self.row("last")) }
+            // The row waits for company behind the shut gate.
+            try await self.until { batcher.pendingCount == 1 && !batcher.isWaitingForRows }
+            await group.triggerGracefulShutdown()
+            #expect(try await pending.value == .updated)
+            try await tasks.waitForAll()
+        }
+        #expect(recorder.writes.withLock { $0 } == [["last"]])
+        await #expect(throws: SyncBatcherStopped.self) { try await batcher.submit(self.row("late")) }
+    }
+
+    /// Cancelled, the loop ends at once: a row still waiting for company fails, unwritten.
+    @Test func cancellationFailsWhatIsPending() async throws {
+        let recorder = Recorder()
+        let gate = Gate()
+        let batcher = SyncBatcher(maximumSize: 10, maximumWait: .seconds(60), wait: gate.wait) {
+            try recorder.write($0)
+        }
+        let loop = Task { await batcher.run() }
+        try await self.until { batcher.isWaitingForRows }
+        let pending = Task { try await batcher.submit(self.row("unwritten")) }
+        try await self.until { batcher.pendingCount == 1 && !batcher.isWaitingForRows }
+        loop.cancel()
+        await #expect(throws: CancellationError.self) { try await pending.value }
+        await loop.value
+        #expect(recorder.writes.withLock { $0 }.isEmpty)
     }
 
     @Test func classifiesNeo4jErrorsForTheConsumer() {

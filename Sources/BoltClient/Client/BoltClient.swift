@@ -2,11 +2,12 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// A Neo4j client: pooled connections to one server (`bolt` schemes) or to the members of a cluster
 /// through a routing table (`neo4j` schemes, writes to a writer), and `withTransaction`, which retries
 /// transient failures with exponential backoff.
-public final class BoltClient: Sendable {
+public final class BoltClient: Service, Sendable {
     public let configuration: BoltConfiguration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
@@ -152,6 +153,14 @@ public final class BoltClient: Sendable {
     /// Checks that a server can be reached and logged in to (for readiness).
     public func verifyConnectivity() async throws {
         _ = try await self.query("RETURN 1 AS ok", write: false)
+    }
+
+    /// Runs as a `Service` of the process: holds the pools until graceful shutdown (or
+    /// cancellation), then closes them. Put the client before the services that use it in the
+    /// `ServiceGroup`, so that they stop first. One-shot tools call ``shutdown()`` instead.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await self.shutdown()
     }
 
     /// Closes every idle connection; the client takes no more work.

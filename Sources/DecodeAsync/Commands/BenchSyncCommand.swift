@@ -58,7 +58,7 @@ extension BenchCommand {
                 configuration: .init(
                     topology: QueueTopology(queue: queue), prefetch: UInt16(concurrency * 2), concurrency: concurrency),
                 client: broker, handlers: handlers, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [broker, consumer], logger: logger))
+            let group = ServiceGroup(configuration: .init(services: [broker, service, consumer], logger: logger))
             let ids = (0..<self.events).map { _ in (0..<24).map { _ in "0123456789abcdef".randomElement() ?? "0" } }
                 .map { String($0) }
             let sentBox = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])

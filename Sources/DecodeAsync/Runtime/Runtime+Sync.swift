@@ -11,7 +11,9 @@ import ServiceLifecycle
 /// The graph sync flow for `serve sync`: a Bolt client, the sync service, its queue consumer, and
 /// the readiness checks of its dependencies.
 struct SyncFlow {
-    var worker: SyncWorker
+    /// In group order: the Bolt client, the sync service (its batcher's loop), the worker (schema,
+    /// then the consumer); shutdown runs in reverse, so each stops after what uses it.
+    var services: [any Service]
     var checks: [ReadinessCheck]
     /// `/sync/...` (SyncHTTPRoutes), when MongoDB and `SYNC_ADMIN_TOKEN` are configured.
     var routes: (@Sendable (Router<ServiceHost.Context>) -> Void)?
@@ -53,8 +55,8 @@ extension Runtime {
             logger.notice("the /sync endpoints are off (they need MONGO_URI and SYNC_ADMIN_TOKEN)")
         }
         return SyncFlow(
-            worker: SyncWorker(bolt: bolt, writer: writer, consumer: consumer, logger: logger), checks: checks,
-            routes: routes)
+            services: [bolt, service, SyncWorker(writer: writer, consumer: consumer, logger: logger)],
+            checks: checks, routes: routes)
     }
 }
 
@@ -66,9 +68,8 @@ extension SyncConfiguration {
     }
 }
 
-/// Sets up the graph schema (retrying until Neo4j answers), then consumes; closes the Bolt pool last.
+/// Sets up the graph schema (retrying until Neo4j answers), then consumes.
 struct SyncWorker: Service {
-    let bolt: BoltClient
     let writer: UserGraphWriter
     let consumer: QueueConsumer
     let logger: Logger
@@ -89,15 +90,8 @@ struct SyncWorker: Service {
                 }
             }
         } catch is CancellationError {
-            await self.bolt.shutdown()
             return
         }
-        do {
-            try await self.consumer.run()
-        } catch {
-            await self.bolt.shutdown()
-            throw error
-        }
-        await self.bolt.shutdown()
+        try await self.consumer.run()
     }
 }

@@ -56,7 +56,9 @@ struct Runtime {
             ReadinessCheck.shared(name: "mongodb") { try await client.ping() }
         }
 
+        // Clients first: the group stops services in reverse order, so they close after their users.
         var groupServices: [any Service] = [dogStatsD, broker]
+        if let mongo { groupServices.append(mongo) }
         var flowChecks: [ServiceName: [ReadinessCheck]] = [:]
         if self.services.contains(.email), let email = self.configuration.email {
             let flow = try await EmailFlow.make(configuration: email, broker: broker)
@@ -93,7 +95,7 @@ struct Runtime {
                 host.webSocketConfiguration = wiring.webSocketConfiguration
             }
             if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
-                groupServices.append(flow.worker)
+                groupServices += flow.services
                 host.checks += flow.checks
                 host.routes = flow.routes
             }
@@ -113,10 +115,8 @@ struct Runtime {
         } catch {
             // The group cancelled every other service and waited for them; it rethrows the first error.
             logger.error("a service failed; every service is stopped", metadata: ["error": "\(error)"])
-            try? await mongo?.shutdown()
             throw ExitCode.failure
         }
-        try? await mongo?.shutdown()
     }
 
     /// One MongoDB client for the process, when a service that reads MongoDB runs.

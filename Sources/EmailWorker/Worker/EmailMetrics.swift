@@ -19,7 +19,7 @@ struct EmailMetrics: Sendable {
             label: "email.processing.duration", dimensions: [("email_type", type), ("status", "success")],
             factory: self.factory
         )
-        .recordNanoseconds(Self.nanoseconds(since: start))
+        .record(duration: .now - start)
         if sent {
             Counter(
                 label: "email.sent", dimensions: [("email_type", type), ("status", "success")], factory: self.factory
@@ -33,13 +33,8 @@ struct EmailMetrics: Sendable {
             label: "email.processing.duration", dimensions: [("email_type", type), ("status", "failed")],
             factory: self.factory
         )
-        .recordNanoseconds(Self.nanoseconds(since: start))
+        .record(duration: .now - start)
         Counter(label: "email.failed", dimensions: [("email_type", type), ("status", "failed")], factory: self.factory)
             .increment()
-    }
-
-    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
-        let elapsed = ContinuousClock.now - start
-        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 }

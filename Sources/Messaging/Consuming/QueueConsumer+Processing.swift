@@ -392,7 +392,7 @@ extension QueueConsumer {
     private func recordSuccess(messageType: String, since start: ContinuousClock.Instant) {
         Counter(label: "queue.message.consumed", dimensions: self.dimensions(messageType)).increment()
         Timer(label: "queue.message.processing.duration", dimensions: self.dimensions(messageType))
-            .recordNanoseconds(Self.nanoseconds(since: start))
+            .record(duration: .now - start)
     }
 
     private func recordFailure(messageType: String, since start: ContinuousClock.Instant) {
@@ -400,12 +400,7 @@ extension QueueConsumer {
         Timer(
             label: "queue.message.processing.duration", dimensions: self.dimensions(messageType) + [("error", "true")]
         )
-        .recordNanoseconds(Self.nanoseconds(since: start))
-    }
-
-    private static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
-        let elapsed = ContinuousClock.now - start
-        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        .record(duration: .now - start)
     }
 
     static func now() -> String {

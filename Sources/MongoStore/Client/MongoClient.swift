@@ -1,11 +1,12 @@
 import CLibMongoc
 import NIOPosix
+import ServiceLifecycle
 
 /// A MongoDB client over libmongoc's thread-safe `mongoc_client_pool_t`.
 ///
 /// Every libmongoc call blocks, so each runs on this client's `NIOThreadPool`, never on an event
 /// loop or Swift's cooperative pool. Create one per process and ``shutdown()`` it at the end.
-public final class MongoClient: Sendable {
+public final class MongoClient: Service, Sendable {
     private let pool: PoolHandle
     private let threadPool: NIOThreadPool
     /// The database of the URI (or `MONGO_DB_NAME`).
@@ -43,6 +44,14 @@ public final class MongoClient: Sendable {
         }
         mongoc_uri_destroy(parsed)
         return nil
+    }
+
+    /// Runs as a `Service` of the process: serves until graceful shutdown (or cancellation), then
+    /// stops the thread pool. Put the client before the services that use it in the
+    /// `ServiceGroup`, so that they stop first. One-shot tools call ``shutdown()`` instead.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await self.shutdown()
     }
 
     /// Stops the thread pool; call once, after the last operation.

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 @testable import BoltClient
@@ -115,6 +117,23 @@ struct BoltIntegrationTests {
             #expect(records.map { $0["k"] as? String } == ["kept"])
             _ = try await client.query("MATCH (n:\(label)) DELETE n")
             await client.shutdown()
+        }
+    }
+
+    /// In a `ServiceGroup` (as the runtime holds it) the client serves until graceful shutdown, then
+    /// closes its pools: the group's end is the client's end, with no shutdown call of its own.
+    @Test func asAServiceItServesUntilGracefulShutdownThenRefusesWork() async throws {
+        try await GraphLock.shared {
+            let client = BoltClient(configuration: try Neo4jPeer.configuration())
+            let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test.bolt")))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                #expect(try await client.query("RETURN 1 AS one").first?["one"] == .int(1))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let error = await #expect(throws: BoltError.self) { try await client.query("RETURN 1 AS one") }
+            #expect(error?.kind == .poolClosed)
         }
     }
 

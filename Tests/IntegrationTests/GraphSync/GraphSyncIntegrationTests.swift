@@ -49,6 +49,17 @@ struct GraphSyncIntegrationTests {
         await client.shutdown()
     }
 
+    /// Runs `body` while the services' batchers run (as the runtime's service group runs them).
+    static func running<T: Sendable>(_ services: UserSyncService..., body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { await service.run() }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
     /// Runs the sync's handlers on a fresh queue; `outcomes` records each applied message.
     static func withSync(
         batchSize: Int = 50,
@@ -65,9 +76,11 @@ struct GraphSyncIntegrationTests {
             }
         }
         let queue = TestEnvironment.uniqueName("test.neo4j_sync")
-        try await BrokerLock.shared {
-            try await MessagingHarness.run(queue: queue, handlers: handlers) { harness in
-                try await body(queue, outcomes, harness)
+        try await Self.running(service) {
+            try await BrokerLock.shared {
+                try await MessagingHarness.run(queue: queue, handlers: handlers) { harness in
+                    try await body(queue, outcomes, harness)
+                }
             }
         }
         await bolt.shutdown()
@@ -300,23 +313,25 @@ extension GraphSyncIntegrationTests {
             }
             try await services[0].writer.ensureSchema()
             let document = UserDocument(id: .string(id), username: .string("racer"))
-            let outcomes = try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
-                for n in 0..<10 {
-                    group.addTask {
-                        // What the consumer does with a transient failure: try again.
-                        for _ in 0..<20 {
-                            do {
-                                return try await services[n % 2].handle(document, operation: .create)
-                            } catch let error as MessageHandlingError where error.disposition == .transient {
-                                try await Task.sleep(for: .milliseconds(20))
+            let outcomes = try await Self.running(services[0], services[1]) {
+                try await withThrowingTaskGroup(of: UserSyncOutcome.self) { group in
+                    for n in 0..<10 {
+                        group.addTask {
+                            // What the consumer does with a transient failure: try again.
+                            for _ in 0..<20 {
+                                do {
+                                    return try await services[n % 2].handle(document, operation: .create)
+                                } catch let error as MessageHandlingError where error.disposition == .transient {
+                                    try await Task.sleep(for: .milliseconds(20))
+                                }
                             }
+                            throw MessageHandlingError.permanent("still failing after 20 attempts")
                         }
-                        throw MessageHandlingError.permanent("still failing after 20 attempts")
                     }
+                    var outcomes: [UserSyncOutcome] = []
+                    for try await outcome in group { outcomes.append(outcome) }
+                    return outcomes
                 }
-                var outcomes: [UserSyncOutcome] = []
-                for try await outcome in group { outcomes.append(outcome) }
-                return outcomes
             }
             #expect(outcomes.filter { $0 == .created }.count == 1)
             #expect(outcomes.filter { $0 == .alreadyExists }.count == 9)

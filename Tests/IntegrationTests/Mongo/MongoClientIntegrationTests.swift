@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import MongoStore
+import ServiceLifecycle
 import Testing
 
 /// MongoStore against the local MongoDB-compatible server: what the server holds afterwards.
@@ -44,6 +46,22 @@ struct MongoClientIntegrationTests {
             #expect(try await collection.countDocuments(["type": .string(#"{"$ne": null}"#)]) == 0)
             #expect(try await collection.deleteOne(["_id": id]))
             #expect(try await collection.countDocuments() == 0)
+        }
+    }
+
+    /// In a `ServiceGroup` (as the runtime holds it) the client serves until graceful shutdown, then
+    /// stops its thread pool: the group's end is the client's end, with no shutdown call of its own.
+    @Test func asAServiceItServesUntilGracefulShutdownThenRefusesWork() async throws {
+        try await MongoLock.shared {
+            let client = try MongoClient(uri: Self.uri, database: "decode_async_tests")
+            let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test.mongo")))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await client.ping()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            await #expect(throws: (any Error).self) { try await client.ping() }
         }
     }
 
