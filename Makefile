@@ -7,12 +7,13 @@ BUILD_FLAGS ?=
 BIN := .build/debug/decode-async
 BROKER_DISRUPTING_TESTS := AMQPRecoveryIntegrationTests|AMQPBlockedIntegrationTests
 
-.PHONY: help run test bench lint format build stack-up stack-down stack-status check-swift
+.PHONY: help run test bench dist lint format build stack-up stack-down stack-status check-swift
 
 help:
 	@echo "make run     start the local stack, build, run every service in one process"
 	@echo "make test    start the local stack, build, run every test"
 	@echo "make bench   run the benchmark commands"
+	@echo "make dist    build the release tarball (dist/) and test it unpacked against the stack"
 	@echo "make lint    swift format lint --strict"
 	@echo "make stack-up | stack-down | stack-status"
 
@@ -52,6 +53,10 @@ test: check-swift stack-up
 bench: check-swift stack-up
 	$(SWIFT) build -c release $(BUILD_FLAGS)
 	@scripts/bench
+
+dist: check-swift stack-up
+	scripts/dist
+	Tests/dist/test_dist.sh "$$(ls -t dist/decode-async-*.tar.gz | head -n 1)"
 
 lint: check-swift
 	$(SWIFT) format lint --strict -r Sources Tests
