@@ -233,7 +233,8 @@ extension QueueConsumer {
                 try await self.publishCopy(
                     received.delivery.body, to: retryQueue, properties: properties, logger: logger)
             } catch {
-                self.requeue(received, messageType: messageType, reason: "retry_failed", error: error, logger: logger)
+                await self.requeue(
+                    received, messageType: messageType, reason: "retry_failed", error: error, logger: logger)
                 return false
             }
             received.ack()
@@ -291,7 +292,8 @@ extension QueueConsumer {
                 logger: logger
             )
         } catch {
-            self.requeue(received, messageType: messageType, reason: "dead_letter_failed", error: error, logger: logger)
+            await self.requeue(
+                received, messageType: messageType, reason: "dead_letter_failed", error: error, logger: logger)
             return false
         }
         received.ack()
@@ -325,22 +327,28 @@ extension QueueConsumer {
     }
 
     /// The retry or dead-letter copy could not be stored: the message goes back to its queue
-    /// (`basic.nack` with requeue), never acked away.
+    /// (`basic.nack` with requeue), never acked away, after ``requeuePause``: while the broker keeps
+    /// refusing the copy (a full dead-letter queue with `reject-publish`, a policy), each message
+    /// comes round once a second per handler, not as fast as the broker can redeliver it.
     private func requeue(
         _ received: AMQPClientDelivery,
         messageType: String,
         reason: String,
         error: any Error,
         logger: Logger
-    ) {
-        received.nack(requeue: true)
+    ) async {
         logger.error(
             "copy not stored after declaring the queues again; returning the message to the queue",
             metadata: ["reason": "\(reason)", "error": "\(error)"]
         )
         Counter(label: "queue.message.requeued", dimensions: self.dimensions(messageType) + [("reason", reason)])
             .increment()
+        try? await Task.sleep(for: Self.requeuePause)
+        received.nack(requeue: true)
     }
+
+    /// How long a message whose copy was refused is held before it goes back to its queue.
+    static let requeuePause = Duration.seconds(1)
 
     /// Carries the retry history forward: first failure time, last error, pattern, count.
     private func historyHeaders(of delivery: AMQPDelivery, pattern: String?, reason: String) -> AMQPFieldTable {
