@@ -73,6 +73,25 @@ struct SocketIOSocketTests {
         #expect(result == .packets([.message("2/notifications,[\"notification_received\",\"x\"]")]))
     }
 
+    /// A tab closed while its poll is parked: the poll's connection closes, the session ends at once
+    /// (not at the ping timeout) and the parked poll is released; a poll answered already is not.
+    @Test func anAbandonedParkedPollEndsTheSession() async throws {
+        let socket = Self.socket()
+        _ = try await Self.authenticate(socket)
+        #expect(socket.pollAbandoned().isEmpty)  // nothing parked: nothing to end
+        #expect(!socket.isClosed)
+        async let parked = socket.poll()
+        await Self.untilParked(socket)
+        let outcomes = socket.pollAbandoned()
+        guard case .closed(let reason)? = outcomes.first else {
+            Issue.record("expected the session to close, got \(outcomes)")
+            return
+        }
+        #expect(reason == "poll connection closed prematurely")
+        #expect(await parked.0 == .packets([.close]))
+        #expect(socket.isClosed)
+    }
+
     @Test func aSilentClientIsClosedAfterThePingTimeout() async throws {
         let start = ContinuousClock.Instant.now
         let socket = Self.socket(

@@ -470,6 +470,19 @@ def tab_closed_mid_upgrade_leaves_no_presence(ctx):
     wait_until(lambda: not redis_exists(key), "presence removed after the tab closed")
 
 
+def polling_tab_closed_leaves_no_presence(ctx):
+    tab = ctx.tab()
+    user = new_user()
+    # Polling only: the tab's one transport is its parked poll.
+    tab.start(token(user), ["polling"])
+    tab.wait_for_event("user_connected")
+    key = "user_sockets:" + user
+    wait_until(lambda: redis_exists(key), "presence written")
+    tab.close()
+    # The aborted poll ends the session at once, not at the ping timeout (45 s) or the next refresh.
+    wait_until(lambda: not redis_exists(key), "presence removed after the polling tab closed")
+
+
 def probe_corners_over_raw_sockets(ctx):
     ws_base = "ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket" % ctx.service.port
     # A probe for an unknown session: 400 "Session ID unknown".
@@ -547,6 +560,7 @@ TESTS = [
     cross_origin_rest_with_preflight,
     reconnect_replays_the_backlog_once_oldest_first,
     tab_closed_mid_upgrade_leaves_no_presence,
+    polling_tab_closed_leaves_no_presence,
     probe_corners_over_raw_sockets,
 ]
 

@@ -146,7 +146,19 @@ extension SocketIOServer {
         }
         let result: SocketIOSocket.PollResult
         if let sid = query["sid"].map(String.init) {
-            guard let answer = await self.poll(sid: sid) else {
+            // A client that goes away (a tab closed) aborts its parked poll: the session has no
+            // transport left and ends now, as socket.io ends it, not at the ping timeout (45 s).
+            // (Hummingbird then closes the connection after each poll of a session.)
+            let answered = NIOLockedValueBox(false)
+            let answer = try? await request.body.consumeWithInboundCloseHandler { _ in
+                let answer = await self.poll(sid: sid)
+                answered.withLockedValue { $0 = true }
+                return answer
+            } onInboundClosed: {
+                guard !answered.withLockedValue({ $0 }) else { return }
+                self.pollAbandoned(sid: sid)
+            }
+            guard let answer else {
                 return Self.engineError(.unknownSession, headers: headers)
             }
             result = answer

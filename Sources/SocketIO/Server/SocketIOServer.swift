@@ -137,6 +137,15 @@ public final class SocketIOServer: Service, Sendable {
         self.registry.withLockedValue { $0.sockets[engineID] }
     }
 
+    /// The connection of a poll of session `sid` closed before the poll was answered: the session
+    /// ends (in the server's task group: this is called from the connection's close).
+    func pollAbandoned(sid: String) {
+        self.background.continuation.yield {
+            guard let socket = self.socket(engineID: sid) else { return }
+            await self.process(socket.pollAbandoned(), of: socket)
+        }
+    }
+
     /// Whether session `sid` ended within ``endedSessionMemory``.
     func endedLately(_ sid: String) -> Bool {
         self.registry.withLockedValue { $0.sockets[sid] == nil && $0.ended[sid] != nil }

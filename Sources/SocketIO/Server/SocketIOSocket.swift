@@ -209,6 +209,18 @@ public final class SocketIOSocket: Sendable {
         }
     }
 
+    /// The connection of the parked poll closed before it was answered: the client is gone (a
+    /// polling client never drops a poll it waits on), so the session ends. Nothing happens when no
+    /// poll is parked (it was answered meanwhile).
+    func pollAbandoned() -> [Outcome] {
+        self.state.withLockedValue { state in
+            guard state.parkedPoll != nil else { return [] }
+            var outcomes: [Outcome] = []
+            self.apply(state.engine.transportClosed("poll connection closed prematurely"), &state, &outcomes, now: .now)
+            return outcomes
+        }
+    }
+
     /// The transport went away (WebSocket closed, server shutting down).
     func transportClosed(_ reason: String) -> [Outcome] {
         self.state.withLockedValue { state in
