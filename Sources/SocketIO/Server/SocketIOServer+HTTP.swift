@@ -139,7 +139,7 @@ extension SocketIOServer {
     }
 
     private func pollingGet(_ request: Request) async -> Response {
-        let headers = self.corsHeaders(request, preflight: false)
+        var headers = self.corsHeaders(request, preflight: false)
         let query = request.uri.queryParameters
         if let refusal = Self.checkPolling(query, sessionExists: { self.socket(engineID: $0) != nil }) {
             return Self.engineError(refusal, headers: headers)
@@ -148,7 +148,8 @@ extension SocketIOServer {
         if let sid = query["sid"].map(String.init) {
             // A client that goes away (a tab closed) aborts its parked poll: the session has no
             // transport left and ends now, as socket.io ends it, not at the ping timeout (45 s).
-            // (Hummingbird then closes the connection after each poll of a session.)
+            // Reading the connection to its end means Hummingbird closes it after the answer, so
+            // the answer says so (`Connection: close`): no client reuses it for its next request.
             let answered = NIOLockedValueBox(false)
             let answer = try? await request.body.consumeWithInboundCloseHandler { _ in
                 let answer = await self.poll(sid: sid)
@@ -162,6 +163,7 @@ extension SocketIOServer {
                 return Self.engineError(.unknownSession, headers: headers)
             }
             result = answer
+            headers[.connection] = "close"
         } else {
             guard let opened = self.open(transport: .polling, authorizationHeader: request.headers[.authorization])
             else { return Response(status: .serviceUnavailable, headers: headers) }
