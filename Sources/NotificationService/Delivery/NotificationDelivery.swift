@@ -34,50 +34,74 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// store one count per round, not one per batch).
     let countRequests = ReadyBatches<BSONObjectID>(maxSize: 1_000)
 
-    /// How long the recorder lets the clients' acks of a batch of pushes arrive before it writes
-    /// the deliveries, so that one update records both (a separate ack update costs the store as
-    /// much as the delivery's).
-    let ackGrace: Duration
+    /// The longest a delivery waits for its client's ack before it is recorded without one. A
+    /// delivery whose ack arrives is recorded with it at once, in one update (a separate ack update
+    /// costs the store as much as the delivery's: each rewrites the document and its index entries).
+    let ackWait: Duration
+    /// The shortest time between two rounds of unread counts: a burst to a user costs the store
+    /// one count per round, and each count reads every unread notification of the user.
+    let countInterval: Duration
 
     /// - Parameters:
-    ///   - recordBatchSize: most deliveries (or acks) recorded by one `updateMany`.
-    ///   - ackGrace: how long deliveries wait for their clients' acks before they are written.
+    ///   - recordBatchSize: most records the recorder takes in at a time.
+    ///   - ackWait: how long a delivery waits for its client's ack before it is written alone.
+    ///   - countInterval: the shortest time between two rounds of unread counts.
     public init(
         store: NotificationStore, server: SocketIOServer, recordBatchSize: Int = 500,
-        ackGrace: Duration = .milliseconds(100), logger: Logger
+        ackWait: Duration = .seconds(1), countInterval: Duration = .milliseconds(250), logger: Logger
     ) {
         self.store = store
         self.server = server
         self.logger = logger
-        self.ackGrace = ackGrace
+        self.ackWait = ackWait
+        self.countInterval = countInterval
         self.records = ReadyBatches(maxSize: recordBatchSize)
     }
 
     // MARK: Recording
 
-    /// Writes what ``records`` gathers, a batch at a time, until ``finishRecording()`` and everything
-    /// gathered is written: deliveries whose ack arrived within ``ackGrace`` with one `updateMany`
-    /// for both (per notification type), the other deliveries, the other acks and the offline
-    /// notifications with one each.
+    /// How often the recorder looks for acks while deliveries wait for them.
+    static let ackPoll = Duration.milliseconds(10)
+    /// How long the recorder lets a round gather before it writes fewer records than one update
+    /// takes (``NotificationStore/updateChunkSize``): at low rates, one update for many pushes.
+    let recordLinger = Duration.milliseconds(100)
+
+    /// Writes what ``records`` gathers until ``finishRecording()`` and everything gathered is
+    /// written, in rounds (``HeldDeliveries``): a delivery once its client acked it (delivery and ack
+    /// in one `updateMany` per notification type), or alone once it waited ``ackWait``; acks of
+    /// deliveries recorded earlier and offline users' notifications with one update each per round.
+    /// A round is written once an update's worth of records is ready or ``recordLinger`` after the
+    /// oldest. At shutdown, what still waits is written without its ack.
     public func runRecording() async {
-        while var batch = await self.records.next() {
-            if batch.contains(where: \.isDelivery) {
-                try? await Task.sleep(for: self.ackGrace)
-                batch += self.records.takeReady()
+        var holding = HeldDeliveries(
+            ackWait: self.ackWait, linger: self.recordLinger, roundSize: NotificationStore.updateChunkSize)
+        while true {
+            if holding.isEmpty {
+                guard let batch = await self.records.next() else { break }
+                holding.add(batch, at: .now)
+            } else {
+                if self.records.isFinished || Task.isCancelled { break }
+                try? await Task.sleep(for: Self.ackPoll)
+                holding.add(self.records.takeReady(), at: .now)
             }
-            let plan = RecordPlan(batch)
-            for (type, ids) in plan.deliveredAndAcknowledged.sorted(by: { $0.key < $1.key }) {
-                await self.markDelivered(ids, type: type, acknowledged: true)
-            }
-            for (type, ids) in plan.delivered.sorted(by: { $0.key < $1.key }) {
-                await self.markDelivered(ids, type: type, acknowledged: false)
-            }
-            do {
-                try await self.store.markAcknowledged(ids: plan.acknowledged)
-                try await self.store.forgetBodyHashes(ids: plan.settled)
-            } catch {
-                self.logger.warning("notifications: acks not recorded", metadata: ["error": "\(error)"])
-            }
+            await self.write(RecordPlan(holding.takeDue(at: .now)))
+        }
+        holding.add(self.records.takeReady(), at: .now)
+        await self.write(RecordPlan(holding.takeAll()))
+    }
+
+    private func write(_ plan: RecordPlan) async {
+        for (type, ids) in plan.deliveredAndAcknowledged.sorted(by: { $0.key < $1.key }) {
+            await self.markDelivered(ids, type: type, acknowledged: true)
+        }
+        for (type, ids) in plan.delivered.sorted(by: { $0.key < $1.key }) {
+            await self.markDelivered(ids, type: type, acknowledged: false)
+        }
+        do {
+            try await self.store.markAcknowledged(ids: plan.acknowledged)
+            try await self.store.forgetBodyHashes(ids: plan.settled)
+        } catch {
+            self.logger.warning("notifications: acks not recorded", metadata: ["error": "\(error)"])
         }
     }
 
@@ -93,10 +117,18 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         self.countRequests.append(userID)
     }
 
-    /// Counts and sends what ``requestUnreadCount(_:)`` gathers, a round at a time, until
+    /// Counts and sends what ``requestUnreadCount(_:)`` gathers, a round at a time and at most one
+    /// round per ``countInterval`` (what gathers meanwhile is counted once per user), until
     /// ``finishRecording()``.
     public func runCounting() async {
-        while let batch = await self.countRequests.next() {
+        var last: ContinuousClock.Instant?
+        while var batch = await self.countRequests.next() {
+            if let last, !self.countRequests.isFinished {
+                let next = last + self.countInterval
+                if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+                batch += self.countRequests.takeReady()
+            }
+            last = .now
             var seen = Set<BSONObjectID>()
             let users = batch.filter { seen.insert($0).inserted }
             await withDiscardingTaskGroup { group in
