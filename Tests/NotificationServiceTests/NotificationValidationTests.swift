@@ -251,3 +251,44 @@ import Testing
         #expect(NotificationStore.updateChunks([]).isEmpty)
     }
 }
+
+/// Unread counts: a user at once, unless counted within the interval; then once it has passed.
+@Suite struct CountScheduleTests {
+    static let users = (0..<3).map { _ in BSONObjectID.generate() }
+    static let start = ContinuousClock.now
+
+    @Test func aUserIsCountedAtOnceThenAtMostOncePerInterval() {
+        let users = Self.users
+        var schedule = CountSchedule(interval: .milliseconds(250))
+        schedule.request([users[0], users[0]], at: Self.start)
+        #expect(schedule.take(at: Self.start) == [users[0]])
+        schedule.request([users[0]], at: Self.start + .milliseconds(10))
+        schedule.request([users[0]], at: Self.start + .milliseconds(20))
+        #expect(schedule.take(at: Self.start + .milliseconds(20)).isEmpty)
+        #expect(!schedule.isEmpty)
+        #expect(schedule.take(at: Self.start + .milliseconds(249)).isEmpty)
+        #expect(schedule.take(at: Self.start + .milliseconds(250)) == [users[0]])
+        #expect(schedule.isEmpty)
+    }
+
+    @Test func otherUsersDoNotWaitForOneCountedRecently() {
+        let users = Self.users
+        var schedule = CountSchedule(interval: .milliseconds(250))
+        schedule.request([users[0]], at: Self.start)
+        _ = schedule.take(at: Self.start)
+        schedule.request([users[0], users[1]], at: Self.start + .milliseconds(5))
+        #expect(schedule.take(at: Self.start + .milliseconds(5)) == [users[1]])
+        schedule.request([users[2]], at: Self.start + .seconds(1))
+        #expect(Set(schedule.take(at: Self.start + .seconds(1))) == [users[0], users[2]])
+    }
+
+    @Test func atShutdownEveryoneAskedForIsCounted() {
+        let users = Self.users
+        var schedule = CountSchedule(interval: .milliseconds(250))
+        schedule.request([users[0]], at: Self.start)
+        _ = schedule.take(at: Self.start)
+        schedule.request([users[0], users[1]], at: Self.start + .milliseconds(1))
+        #expect(Set(schedule.takeAll()) == [users[0], users[1]])
+        #expect(schedule.isEmpty)
+    }
+}

@@ -167,3 +167,61 @@ struct HeldDeliveries {
         return all
     }
 }
+
+/// When each user's unread count is sent: at once, unless that user was counted less than
+/// `interval` ago; then once the interval has passed, however many requests came meanwhile (a
+/// burst to one user costs the store a few counts, each of which reads all the user's unread
+/// notifications). Users counted at different times never wait for each other, so counts stay
+/// spread out instead of arriving at the store together. No I/O, no clock.
+struct CountSchedule {
+    let interval: Duration
+    private var lastCounted: [BSONObjectID: ContinuousClock.Instant] = [:]
+    /// Users asked for while counted recently, with when they may be counted.
+    private var waiting: [BSONObjectID: ContinuousClock.Instant] = [:]
+    private var ready: [BSONObjectID] = []
+    private var readySet: Set<BSONObjectID> = []
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// No user waits.
+    var isEmpty: Bool { self.waiting.isEmpty && self.ready.isEmpty }
+
+    /// `users` want their count sent.
+    mutating func request(_ users: [BSONObjectID], at now: ContinuousClock.Instant) {
+        for user in users where !self.readySet.contains(user) && self.waiting[user] == nil {
+            if let last = self.lastCounted[user], now - last < self.interval {
+                self.waiting[user] = last + self.interval
+            } else {
+                self.ready.append(user)
+                self.readySet.insert(user)
+            }
+        }
+    }
+
+    /// The users to count now, each marked counted at `now`.
+    mutating func take(at now: ContinuousClock.Instant) -> [BSONObjectID] {
+        var users = self.ready
+        for (user, due) in self.waiting where due <= now {
+            users.append(user)
+            self.waiting[user] = nil
+        }
+        self.ready = []
+        self.readySet = []
+        if self.lastCounted.count > 10_000 {
+            self.lastCounted = self.lastCounted.filter { now - $0.value < self.interval }
+        }
+        for user in users {
+            self.lastCounted[user] = now
+        }
+        return users
+    }
+
+    /// Everything asked for and not counted yet (at shutdown).
+    mutating func takeAll() -> [BSONObjectID] {
+        let users = self.ready + self.waiting.keys
+        self = CountSchedule(interval: self.interval)
+        return users
+    }
+}

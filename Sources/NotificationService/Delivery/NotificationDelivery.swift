@@ -30,22 +30,22 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// time, by ``runRecording()``.
     let records: ReadyBatches<DeliveryRecord>
     /// Users whose unread count changed with a new notification, counted by ``runCounting()``:
-    /// what gathers while counts run is counted once per user (a burst to one user costs the
-    /// store one count per round, not one per batch).
+    /// each user at most once per ``countInterval`` (a burst to one user costs the store a few
+    /// counts, not one per batch).
     let countRequests = ReadyBatches<BSONObjectID>(maxSize: 1_000)
 
     /// The longest a delivery waits for its client's ack before it is recorded without one. A
     /// delivery whose ack arrives is recorded with it at once, in one update (a separate ack update
     /// costs the store as much as the delivery's: each rewrites the document and its index entries).
     let ackWait: Duration
-    /// The shortest time between two rounds of unread counts: a burst to a user costs the store
-    /// one count per round, and each count reads every unread notification of the user.
+    /// The shortest time between two unread counts of one user: a burst to a user costs the store
+    /// a few counts, not one per batch (each count reads every unread notification of the user).
     let countInterval: Duration
 
     /// - Parameters:
     ///   - recordBatchSize: most records the recorder takes in at a time.
     ///   - ackWait: how long a delivery waits for its client's ack before it is written alone.
-    ///   - countInterval: the shortest time between two rounds of unread counts.
+    ///   - countInterval: the shortest time between two unread counts of one user.
     public init(
         store: NotificationStore, server: SocketIOServer, recordBatchSize: Int = 500,
         ackWait: Duration = .seconds(1), countInterval: Duration = .milliseconds(250), logger: Logger
@@ -117,24 +117,31 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         self.countRequests.append(userID)
     }
 
-    /// Counts and sends what ``requestUnreadCount(_:)`` gathers, a round at a time and at most one
-    /// round per ``countInterval`` (what gathers meanwhile is counted once per user), until
-    /// ``finishRecording()``.
+    /// Counts and sends what ``requestUnreadCount(_:)`` gathers until ``finishRecording()``: each
+    /// user at once, unless counted less than ``countInterval`` ago (then once that has passed,
+    /// one count for all the requests meanwhile; ``CountSchedule``).
     public func runCounting() async {
-        var last: ContinuousClock.Instant?
-        while var batch = await self.countRequests.next() {
-            if let last, !self.countRequests.isFinished {
-                let next = last + self.countInterval
-                if next > .now { try? await Task.sleep(until: next, clock: .continuous) }
-                batch += self.countRequests.takeReady()
+        var schedule = CountSchedule(interval: self.countInterval)
+        while true {
+            if schedule.isEmpty {
+                guard let batch = await self.countRequests.next() else { break }
+                schedule.request(batch, at: .now)
+            } else {
+                if self.countRequests.isFinished || Task.isCancelled { break }
+                try? await Task.sleep(for: Self.ackPoll)
+                schedule.request(self.countRequests.takeReady(), at: .now)
             }
-            last = .now
-            var seen = Set<BSONObjectID>()
-            let users = batch.filter { seen.insert($0).inserted }
-            await withDiscardingTaskGroup { group in
-                for user in users {
-                    group.addTask { await self.unreadCountChanged(userID: user) }
-                }
+            await self.count(schedule.take(at: .now))
+        }
+        await self.count(schedule.takeAll() + self.countRequests.takeReady())
+    }
+
+    private func count(_ users: [BSONObjectID]) async {
+        var seen = Set<BSONObjectID>()
+        let users = users.filter { seen.insert($0).inserted }
+        await withDiscardingTaskGroup { group in
+            for user in users {
+                group.addTask { await self.unreadCountChanged(userID: user) }
             }
         }
     }
