@@ -159,3 +159,136 @@ import Testing
         #expect(plan.delivered.isEmpty)
     }
 }
+
+/// The recorder's held deliveries: each is written once its client acked it (with the ack), or
+/// alone once it waited; rounds are taken once enough is ready or the oldest ready one lingered.
+@Suite struct HeldDeliveriesTests {
+    static let ids = (0..<6).map { _ in BSONObjectID.generate() }
+    static let start = ContinuousClock.now
+
+    static func holding(roundSize: Int = 10) -> HeldDeliveries {
+        HeldDeliveries(ackWait: .seconds(1), linger: .milliseconds(100), roundSize: roundSize)
+    }
+
+    @Test func anAckedDeliveryIsWrittenWithItsAckOnceTheRoundLingered() {
+        let ids = Self.ids
+        var held = Self.holding()
+        held.add([.delivered(ids[0], type: "a"), .delivered(ids[1], type: "b")], at: Self.start)
+        held.add([.acknowledged(ids[1])], at: Self.start + .milliseconds(20))
+        #expect(held.takeDue(at: Self.start + .milliseconds(99)).isEmpty)
+        let due = held.takeDue(at: Self.start + .milliseconds(100))
+        #expect(due == [.delivered(ids[1], type: "b"), .acknowledged(ids[1])])
+        #expect(RecordPlan(due).deliveredAndAcknowledged == ["b": [ids[1]]])
+        #expect(held.heldCount == 1)
+    }
+
+    @Test func aFullRoundIsWrittenAtOnce() {
+        let ids = Self.ids
+        var held = Self.holding(roundSize: 2)
+        held.add([.delivered(ids[0], type: "a"), .delivered(ids[1], type: "a")], at: Self.start)
+        held.add([.acknowledged(ids[0])], at: Self.start + .milliseconds(1))
+        #expect(held.takeDue(at: Self.start + .milliseconds(1)).isEmpty)
+        held.add([.acknowledged(ids[1])], at: Self.start + .milliseconds(2))
+        #expect(held.takeDue(at: Self.start + .milliseconds(2)).count == 4)
+        #expect(held.isEmpty)
+    }
+
+    @Test func aDeliveryWithoutAnAckIsWrittenAloneOnceItWaited() {
+        let ids = Self.ids
+        var held = Self.holding()
+        held.add([.delivered(ids[0], type: "a")], at: Self.start)
+        held.add([.delivered(ids[1], type: "a")], at: Self.start + .milliseconds(500))
+        #expect(held.takeDue(at: Self.start + .milliseconds(999)).isEmpty)
+        #expect(held.takeDue(at: Self.start + .seconds(1)) == [.delivered(ids[0], type: "a")])
+        #expect(held.takeDue(at: Self.start + .milliseconds(1_499)).isEmpty)
+        #expect(held.takeDue(at: Self.start + .milliseconds(1_500)) == [.delivered(ids[1], type: "a")])
+        #expect(held.isEmpty)
+    }
+
+    @Test func acksOfDeliveriesNotHeldAndSettledOnesAreReadyAtOnce() {
+        let ids = Self.ids
+        var held = Self.holding()
+        held.add([.delivered(ids[0], type: "a"), .acknowledged(ids[2]), .settled(ids[3])], at: Self.start)
+        #expect(held.takeDue(at: Self.start + .milliseconds(50)).isEmpty)
+        #expect(held.takeDue(at: Self.start + .milliseconds(100)) == [.acknowledged(ids[2]), .settled(ids[3])])
+        #expect(held.heldCount == 1)
+    }
+
+    @Test func anAckTakenInWithItsDeliveryMarksIt() {
+        let ids = Self.ids
+        var held = Self.holding(roundSize: 1)
+        held.add(
+            [.acknowledged(ids[0]), .delivered(ids[0], type: "a"), .delivered(ids[0], type: "a")], at: Self.start)
+        #expect(held.takeDue(at: Self.start) == [.delivered(ids[0], type: "a"), .acknowledged(ids[0])])
+        #expect(held.isEmpty)
+    }
+
+    @Test func atShutdownEverythingIsTakenAckedOrNot() {
+        let ids = Self.ids
+        var held = Self.holding()
+        held.add([.delivered(ids[0], type: "a"), .delivered(ids[1], type: "a"), .settled(ids[2])], at: Self.start)
+        held.add([.acknowledged(ids[1])], at: Self.start)
+        let all = held.takeAll()
+        #expect(
+            all == [
+                .settled(ids[2]), .delivered(ids[0], type: "a"), .delivered(ids[1], type: "a"), .acknowledged(ids[1]),
+            ])
+        #expect(held.isEmpty)
+        let plan = RecordPlan(all)
+        #expect(plan.delivered == ["a": [ids[0]]])
+        #expect(plan.deliveredAndAcknowledged == ["a": [ids[1]]])
+        #expect(plan.settled == [ids[2]])
+    }
+}
+
+/// The store's updates take their `_id` lists in chunks.
+@Suite struct UpdateChunksTests {
+    @Test func idsAreSplitInOrderIntoListsOfAtMostTheChunkSize() {
+        let ids = (0..<(NotificationStore.updateChunkSize * 2 + 3)).map { _ in BSONObjectID.generate() }
+        let chunks = NotificationStore.updateChunks(ids)
+        #expect(chunks.map(\.count) == [NotificationStore.updateChunkSize, NotificationStore.updateChunkSize, 3])
+        #expect(chunks.flatMap { $0 } == ids)
+        #expect(NotificationStore.updateChunks([]).isEmpty)
+    }
+}
+
+/// Unread counts: a user at once, unless counted within the interval; then once it has passed.
+@Suite struct CountScheduleTests {
+    static let users = (0..<3).map { _ in BSONObjectID.generate() }
+    static let start = ContinuousClock.now
+
+    @Test func aUserIsCountedAtOnceThenAtMostOncePerInterval() {
+        let users = Self.users
+        var schedule = CountSchedule(interval: .milliseconds(250))
+        schedule.request([users[0], users[0]], at: Self.start)
+        #expect(schedule.take(at: Self.start) == [users[0]])
+        schedule.request([users[0]], at: Self.start + .milliseconds(10))
+        schedule.request([users[0]], at: Self.start + .milliseconds(20))
+        #expect(schedule.take(at: Self.start + .milliseconds(20)).isEmpty)
+        #expect(!schedule.isEmpty)
+        #expect(schedule.take(at: Self.start + .milliseconds(249)).isEmpty)
+        #expect(schedule.take(at: Self.start + .milliseconds(250)) == [users[0]])
+        #expect(schedule.isEmpty)
+    }
+
+    @Test func otherUsersDoNotWaitForOneCountedRecently() {
+        let users = Self.users
+        var schedule = CountSchedule(interval: .milliseconds(250))
+        schedule.request([users[0]], at: Self.start)
+        _ = schedule.take(at: Self.start)
+        schedule.request([users[0], users[1]], at: Self.start + .milliseconds(5))
+        #expect(schedule.take(at: Self.start + .milliseconds(5)) == [users[1]])
+        schedule.request([users[2]], at: Self.start + .seconds(1))
+        #expect(Set(schedule.take(at: Self.start + .seconds(1))) == [users[0], users[2]])
+    }
+
+    @Test func atShutdownEveryoneAskedForIsCounted() {
+        let users = Self.users
+        var schedule = CountSchedule(interval: .milliseconds(250))
+        schedule.request([users[0]], at: Self.start)
+        _ = schedule.take(at: Self.start)
+        schedule.request([users[0], users[1]], at: Self.start + .milliseconds(1))
+        #expect(Set(schedule.takeAll()) == [users[0], users[1]])
+        #expect(schedule.isEmpty)
+    }
+}

@@ -79,6 +79,11 @@ public final class ReadyBatches<Element: Sendable>: Sendable {
         waiter?.resume()
     }
 
+    /// ``finish()`` was called (what is ready may still be taken).
+    public var isFinished: Bool {
+        self.state.withLock { $0.assembly.isFinished }
+    }
+
     /// Everything ready right now, without waiting (empty when nothing is).
     public func takeReady() -> [Element] {
         self.state.withLock { state in

@@ -30,54 +30,78 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     /// time, by ``runRecording()``.
     let records: ReadyBatches<DeliveryRecord>
     /// Users whose unread count changed with a new notification, counted by ``runCounting()``:
-    /// what gathers while counts run is counted once per user (a burst to one user costs the
-    /// store one count per round, not one per batch).
+    /// each user at most once per ``countInterval`` (a burst to one user costs the store a few
+    /// counts, not one per batch).
     let countRequests = ReadyBatches<BSONObjectID>(maxSize: 1_000)
 
-    /// How long the recorder lets the clients' acks of a batch of pushes arrive before it writes
-    /// the deliveries, so that one update records both (a separate ack update costs the store as
-    /// much as the delivery's).
-    let ackGrace: Duration
+    /// The longest a delivery waits for its client's ack before it is recorded without one. A
+    /// delivery whose ack arrives is recorded with it at once, in one update (a separate ack update
+    /// costs the store as much as the delivery's: each rewrites the document and its index entries).
+    let ackWait: Duration
+    /// The shortest time between two unread counts of one user: a burst to a user costs the store
+    /// a few counts, not one per batch (each count reads every unread notification of the user).
+    let countInterval: Duration
 
     /// - Parameters:
-    ///   - recordBatchSize: most deliveries (or acks) recorded by one `updateMany`.
-    ///   - ackGrace: how long deliveries wait for their clients' acks before they are written.
+    ///   - recordBatchSize: most records the recorder takes in at a time.
+    ///   - ackWait: how long a delivery waits for its client's ack before it is written alone.
+    ///   - countInterval: the shortest time between two unread counts of one user.
     public init(
         store: NotificationStore, server: SocketIOServer, recordBatchSize: Int = 500,
-        ackGrace: Duration = .milliseconds(100), logger: Logger
+        ackWait: Duration = .seconds(1), countInterval: Duration = .milliseconds(250), logger: Logger
     ) {
         self.store = store
         self.server = server
         self.logger = logger
-        self.ackGrace = ackGrace
+        self.ackWait = ackWait
+        self.countInterval = countInterval
         self.records = ReadyBatches(maxSize: recordBatchSize)
     }
 
     // MARK: Recording
 
-    /// Writes what ``records`` gathers, a batch at a time, until ``finishRecording()`` and everything
-    /// gathered is written: deliveries whose ack arrived within ``ackGrace`` with one `updateMany`
-    /// for both (per notification type), the other deliveries, the other acks and the offline
-    /// notifications with one each.
+    /// How often the recorder looks for acks while deliveries wait for them.
+    static let ackPoll = Duration.milliseconds(10)
+    /// How long the recorder lets a round gather before it writes fewer records than one update
+    /// takes (``NotificationStore/updateChunkSize``): at low rates, one update for many pushes.
+    let recordLinger = Duration.milliseconds(100)
+
+    /// Writes what ``records`` gathers until ``finishRecording()`` and everything gathered is
+    /// written, in rounds (``HeldDeliveries``): a delivery once its client acked it (delivery and ack
+    /// in one `updateMany` per notification type), or alone once it waited ``ackWait``; acks of
+    /// deliveries recorded earlier and offline users' notifications with one update each per round.
+    /// A round is written once an update's worth of records is ready or ``recordLinger`` after the
+    /// oldest. At shutdown, what still waits is written without its ack.
     public func runRecording() async {
-        while var batch = await self.records.next() {
-            if batch.contains(where: \.isDelivery) {
-                try? await Task.sleep(for: self.ackGrace)
-                batch += self.records.takeReady()
+        var holding = HeldDeliveries(
+            ackWait: self.ackWait, linger: self.recordLinger, roundSize: NotificationStore.updateChunkSize)
+        while true {
+            if holding.isEmpty {
+                guard let batch = await self.records.next() else { break }
+                holding.add(batch, at: .now)
+            } else {
+                if self.records.isFinished || Task.isCancelled { break }
+                try? await Task.sleep(for: Self.ackPoll)
+                holding.add(self.records.takeReady(), at: .now)
             }
-            let plan = RecordPlan(batch)
-            for (type, ids) in plan.deliveredAndAcknowledged.sorted(by: { $0.key < $1.key }) {
-                await self.markDelivered(ids, type: type, acknowledged: true)
-            }
-            for (type, ids) in plan.delivered.sorted(by: { $0.key < $1.key }) {
-                await self.markDelivered(ids, type: type, acknowledged: false)
-            }
-            do {
-                try await self.store.markAcknowledged(ids: plan.acknowledged)
-                try await self.store.forgetBodyHashes(ids: plan.settled)
-            } catch {
-                self.logger.warning("notifications: acks not recorded", metadata: ["error": "\(error)"])
-            }
+            await self.write(RecordPlan(holding.takeDue(at: .now)))
+        }
+        holding.add(self.records.takeReady(), at: .now)
+        await self.write(RecordPlan(holding.takeAll()))
+    }
+
+    private func write(_ plan: RecordPlan) async {
+        for (type, ids) in plan.deliveredAndAcknowledged.sorted(by: { $0.key < $1.key }) {
+            await self.markDelivered(ids, type: type, acknowledged: true)
+        }
+        for (type, ids) in plan.delivered.sorted(by: { $0.key < $1.key }) {
+            await self.markDelivered(ids, type: type, acknowledged: false)
+        }
+        do {
+            try await self.store.markAcknowledged(ids: plan.acknowledged)
+            try await self.store.forgetBodyHashes(ids: plan.settled)
+        } catch {
+            self.logger.warning("notifications: acks not recorded", metadata: ["error": "\(error)"])
         }
     }
 
@@ -93,16 +117,31 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         self.countRequests.append(userID)
     }
 
-    /// Counts and sends what ``requestUnreadCount(_:)`` gathers, a round at a time, until
-    /// ``finishRecording()``.
+    /// Counts and sends what ``requestUnreadCount(_:)`` gathers until ``finishRecording()``: each
+    /// user at once, unless counted less than ``countInterval`` ago (then once that has passed,
+    /// one count for all the requests meanwhile; ``CountSchedule``).
     public func runCounting() async {
-        while let batch = await self.countRequests.next() {
-            var seen = Set<BSONObjectID>()
-            let users = batch.filter { seen.insert($0).inserted }
-            await withDiscardingTaskGroup { group in
-                for user in users {
-                    group.addTask { await self.unreadCountChanged(userID: user) }
-                }
+        var schedule = CountSchedule(interval: self.countInterval)
+        while true {
+            if schedule.isEmpty {
+                guard let batch = await self.countRequests.next() else { break }
+                schedule.request(batch, at: .now)
+            } else {
+                if self.countRequests.isFinished || Task.isCancelled { break }
+                try? await Task.sleep(for: Self.ackPoll)
+                schedule.request(self.countRequests.takeReady(), at: .now)
+            }
+            await self.count(schedule.take(at: .now))
+        }
+        await self.count(schedule.takeAll() + self.countRequests.takeReady())
+    }
+
+    private func count(_ users: [BSONObjectID]) async {
+        var seen = Set<BSONObjectID>()
+        let users = users.filter { seen.insert($0).inserted }
+        await withDiscardingTaskGroup { group in
+            for user in users {
+                group.addTask { await self.unreadCountChanged(userID: user) }
             }
         }
     }

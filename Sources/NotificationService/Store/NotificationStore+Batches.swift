@@ -95,32 +95,52 @@ extension NotificationStore {
         if acknowledged {
             fields["acknowledged_at"] = .date(now)
         }
-        let delivered = try await self.collection.updateMany(
-            MongoFilter.and([.in("_id", ids.map { .objectID($0) }), .eq("delivered", .bool(false))]),
-            MongoUpdate.set(fields).unset([Self.bodyHashField])
-        ).modifiedCount
+        var delivered: Int64 = 0
+        for chunk in Self.updateChunks(ids) {
+            delivered += try await self.collection.updateMany(
+                MongoFilter.and([.in("_id", chunk.map { .objectID($0) }), .eq("delivered", .bool(false))]),
+                MongoUpdate.set(fields).unset([Self.bodyHashField])
+            ).modifiedCount
+        }
         self.claims.release(ids)
         return delivered
+    }
+
+    /// Most ids in the `$in` of one update: the embedded store matches each candidate against the
+    /// list one element at a time (twice per document), so an update's cost grows with the square
+    /// of its list; at 50 that part is small beside the rewrite (measured: 0.63 ms a document with
+    /// lists of 200, 0.54 with 100, 0.49 to 0.50 with 20 to 50, 0.57 with 5).
+    static let updateChunkSize = 50
+
+    /// `ids` in lists of at most ``updateChunkSize``, in order.
+    static func updateChunks(_ ids: [BSONObjectID]) -> [ArraySlice<BSONObjectID>] {
+        stride(from: 0, to: ids.count, by: Self.updateChunkSize).map {
+            ids[$0..<min($0 + Self.updateChunkSize, ids.count)]
+        }
     }
 
     /// Forgets the body hash of notifications whose messages are acknowledged (the user was offline:
     /// no delivery will clear it), so that no later redelivery of an identical message matches them.
     public func forgetBodyHashes(ids: [BSONObjectID]) async throws {
         guard !ids.isEmpty else { return }
-        try await self.collection.updateMany(
-            MongoFilter.and([.in("_id", ids.map { .objectID($0) }), .exists(Self.bodyHashField)]),
-            MongoUpdate().unset([Self.bodyHashField])
-        )
+        for chunk in Self.updateChunks(ids) {
+            try await self.collection.updateMany(
+                MongoFilter.and([.in("_id", chunk.map { .objectID($0) }), .exists(Self.bodyHashField)]),
+                MongoUpdate().unset([Self.bodyHashField])
+            )
+        }
         self.claims.release(ids)
     }
 
     /// Records the first client acknowledgement of each of a batch of pushes.
     public func markAcknowledged(ids: [BSONObjectID], now: Date = Date()) async throws {
         guard !ids.isEmpty else { return }
-        try await self.collection.updateMany(
-            MongoFilter.and([.in("_id", ids.map { .objectID($0) }), .eq("acknowledged_at", .null)]),
-            .set(["acknowledged_at": .date(now)])
-        )
+        for chunk in Self.updateChunks(ids) {
+            try await self.collection.updateMany(
+                MongoFilter.and([.in("_id", chunk.map { .objectID($0) }), .eq("acknowledged_at", .null)]),
+                .set(["acknowledged_at": .date(now)])
+            )
+        }
     }
 
     /// The document the flow stores for `request` (COMPAT.md 3.1, plus `message_id` and

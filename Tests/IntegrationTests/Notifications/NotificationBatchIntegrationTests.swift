@@ -139,4 +139,41 @@ struct NotificationBatchIntegrationTests {
             }
         }
     }
+
+    /// A client ack that arrives after the first 100 ms is still written with its delivery, in the
+    /// same update (its `acknowledged_at` is the delivery's `delivered_at`); a push its client
+    /// never acks is recorded delivered alone once it waited. Both forget their body hash.
+    @Test func aLateAckIsRecordedWithItsDeliveryAndAnUnackedPushIsRecordedAlone() async throws {
+        try await NotificationHarness.run { harness in
+            let user = NotificationHarness.newUserID()
+            let stored = try await harness.store.create([
+                .init(request: try Self.valid(user, "acked late"), messageID: nil, bodyHash: "h1", mayBeStored: false),
+                .init(request: try Self.valid(user, "never acked"), messageID: nil, bodyHash: "h2", mayBeStored: false),
+            ]).map { try $0.get().notification }
+            let emits = stored.map { notification in
+                RoomEmit(
+                    room: RoomEmit.userRoom(user), event: NotificationDelivery.receivedEvent,
+                    arguments: [
+                        .object(["data": .object(["id": .string(notification.id.hex), "type": .string("info")])])
+                    ],
+                    wantsAck: true)
+            }
+            for emit in emits {
+                await harness.delivery.roomEmitDelivered(emit, sockets: 1)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            await harness.delivery.roomEmitAcknowledged(emits[0], userID: user, reply: [])
+            try await eventually("both recorded delivered") {
+                try await harness.collection.find(MongoFilter.all).allSatisfy { $0["delivered"] == .bool(true) }
+            }
+            let documents = try await harness.collection.find(MongoFilter.all)
+            let late = try #require(documents.first { $0["title"] == .string("acked late") })
+            let unacked = try #require(documents.first { $0["title"] == .string("never acked") })
+            #expect(late["acknowledged_at"]?.dateValue != nil)
+            #expect(late["acknowledged_at"] == late["delivered_at"])
+            #expect(unacked["acknowledged_at"] == nil)
+            #expect(unacked["delivered_at"]?.dateValue != nil)
+            #expect(documents.allSatisfy { $0["message_hash"] == nil })
+        }
+    }
 }

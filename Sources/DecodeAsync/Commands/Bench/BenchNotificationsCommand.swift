@@ -92,7 +92,7 @@ extension BenchCommand {
                         detail: BenchReport.rateAndLatencies(
                             count: outcome.latencies.count, elapsed: elapsed, latencies: outcome.latencies)
                             + "   received \(outcome.latencies.count) of \(total), \(userCount) users")
-                    cpu.printStore(per: total)
+                    try await cpu.printStore(per: total)
                     BenchReport.print(
                         "own cpu per 1,000",
                         detail: String(
@@ -131,7 +131,7 @@ extension BenchCommand {
                         label,
                         detail: String(format: "received %5d of %5d", outcome.latencies.count, total)
                             + BenchReport.percentiles(outcome.latencies))
-                    cpu.printStore(per: total)
+                    try await cpu.printStore(per: total)
                     group.cancelAll()
                 }
             }
@@ -166,7 +166,7 @@ extension BenchCommand {
                     "store insertMany, \(batch) a batch",
                     detail: BenchReport.rateAndLatencies(count: total, elapsed: elapsed, latencies: [])
                         + "   (\(total) documents, the flow's 5 indexes, one batch at a time)")
-                cpu.printStore(per: total)
+                try await cpu.printStore(per: total)
             } catch {
                 _ = try? await collection.runWriteCommand(["dropDatabase": .int32(1)])
                 try? await mongo.shutdown()

@@ -87,9 +87,23 @@ struct BenchCPU {
         max(0, BenchCommand.Mongo.cpuSeconds() - self.ownStart - self.ownIdlePerSecond * BenchReport.seconds(elapsed))
     }
 
-    /// `store cpu per 1,000 notifications` in the benchmarks' line format.
-    func printStore(per count: Int) {
-        guard let store, let seconds = self.storeSeconds() else {
+    /// The store's CPU seconds since ``start(afterIdle:)`` up to when it settled: the first half
+    /// second in which it spent under 15 ms (at most 20 s on), so that what the flow writes after
+    /// the last receipt (its delivery records, the last unread counts) is counted too.
+    func settledStoreSeconds() async throws -> Double? {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while let before = self.storeSeconds() {
+            try await Task.sleep(for: .milliseconds(500))
+            guard let after = self.storeSeconds() else { return nil }
+            if after - before < 0.015 || ContinuousClock.now > deadline { return before }
+        }
+        return nil
+    }
+
+    /// `store cpu per 1,000 notifications` in the benchmarks' line format, once the store settled
+    /// (``settledStoreSeconds()``).
+    func printStore(per count: Int) async throws {
+        guard let store, let seconds = try await self.settledStoreSeconds() else {
             BenchReport.print("store cpu per 1,000", detail: "     n/a (no SecantusDB process found)")
             return
         }
