@@ -1,11 +1,14 @@
 import AMQPClient
 import ArgumentParser
+import Console
+import CoreMetrics
 import Hummingbird
 import Logging
 import Metrics
 import MongoStore
 import Observability
 import Prometheus
+import RedisClient
 import ServiceLifecycle
 import UnixSignals
 
@@ -34,14 +37,22 @@ struct Runtime {
             env: shared.metrics.env,
             version: shared.metrics.version
         )
-        MetricsBootstrap.bootstrap(
-            MetricsBootstrap.makeFactory(
-                dogStatsD: dogStatsD,
-                prefix: shared.metrics.prefix,
-                globalTags: globalTags,
-                prometheus: registry
-            )
+        let metrics = MetricsBootstrap.makeFactory(
+            dogStatsD: dogStatsD,
+            prefix: shared.metrics.prefix,
+            globalTags: globalTags,
+            prometheus: registry
         )
+        // The console's throughput charts: this process's flows counted into Redis (docs/console.md).
+        var throughputServices: [any Service] = []
+        if let uri = self.throughputRedisURI {
+            let recorder = ThroughputRecorder()
+            let redis = RedisClient(configuration: try RedisConfiguration(uri: uri))
+            throughputServices.append(recorder.flusher(redis: redis))
+            MetricsBootstrap.bootstrap(MultiplexMetricsHandler(factories: [metrics, recorder.metricsFactory]))
+        } else {
+            MetricsBootstrap.bootstrap(metrics)
+        }
 
         var connection = try AMQPConnectionConfiguration(uri: shared.rabbitmqURI)
         connection.connectionName = "decode-async \(self.services.map(\.rawValue).sorted().joined(separator: ","))"
@@ -56,7 +67,7 @@ struct Runtime {
             ReadinessCheck.shared(name: "mongodb") { try await client.ping() }
         }
 
-        var groupServices: [any Service] = [dogStatsD, broker]
+        var groupServices: [any Service] = [dogStatsD, broker] + throughputServices
         var flowChecks: [ServiceName: [ReadinessCheck]] = [:]
         if self.services.contains(.email), let email = self.configuration.email {
             let flow = try await EmailFlow.make(configuration: email, broker: broker)
@@ -66,7 +77,7 @@ struct Runtime {
         for name in ServiceName.allCases where self.services.contains(name) {
             guard let binding = self.binding(of: name) else { continue }
             var checks: [ReadinessCheck] = [brokerCheck]
-            if let mongoCheck, name != .email {
+            if let mongoCheck, name != .email, name != .console {
                 checks.append(mongoCheck)
             }
             checks += flowChecks[name] ?? []
@@ -91,6 +102,10 @@ struct Runtime {
                 host.routes = wiring.routes
                 host.webSocketRoutes = wiring.webSocketRoutes
                 host.webSocketConfiguration = wiring.webSocketConfiguration
+            }
+            if name == .console, let flow = try self.makeConsoleFlow(broker: broker, mongo: mongo) {
+                groupServices += flow.services
+                host.routes = flow.routes
             }
             if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
                 groupServices.append(flow.worker)
@@ -131,6 +146,7 @@ struct Runtime {
         case .notifications: self.configuration.notifications?.http
         case .email: self.configuration.email?.http
         case .sync: self.configuration.sync?.http
+        case .console: self.configuration.console?.http
         }
     }
 }

@@ -1,15 +1,20 @@
 import AMQPClient
 import AMQPProtocol
+import Crypto
 import Foundation
 import NIOCore
 
 /// Operations on `<queue>.dlq`: list and show dead letters with their reason and history, replay
-/// them to the main queue (retry count reset), purge.
+/// them to the main queue (retry count reset), delete some, purge. `decode-async dlq` and the
+/// operations console both run these.
 public struct DeadLetterQueue: Sendable {
     /// One dead letter as an operator sees it.
     public struct Letter: Sendable {
         /// Position in the queue, 1-based, at the time of listing.
         public var position: Int
+        /// The `message_id`, or for a letter without one `sha256:` and the first 16 hex digits of
+        /// its body's SHA-256: what ``replay(messageIDs:)`` and ``delete(messageIDs:)`` match.
+        public var id: String
         public var messageID: String?
         public var pattern: String?
         public var reason: String?
@@ -59,7 +64,7 @@ public struct DeadLetterQueue: Sendable {
             while seen < depth, let result = try await channel.get(queue: self.topology.deadLetterQueue) {
                 seen += 1
                 let delivery = result.delivery
-                if let messageIDs, !messageIDs.contains(delivery.properties.messageID ?? "") {
+                if let messageIDs, !messageIDs.contains(Self.id(of: delivery)) {
                     skipped.append(delivery.deliveryTag)
                     continue
                 }
@@ -86,6 +91,30 @@ public struct DeadLetterQueue: Sendable {
         }
     }
 
+    /// Removes the dead letters whose ``Letter/id`` is in `ids` (acknowledged, so gone for good);
+    /// the others stay in order. Returns how many were deleted.
+    public func delete(messageIDs ids: Set<String>) async throws -> Int {
+        try await self.client.withChannel { channel in
+            let depth = try await channel.queueDeclare(self.topology.deadLetterQueue, passive: true).messageCount
+            var deleted = 0
+            var kept: [UInt64] = []
+            var seen: UInt32 = 0
+            while seen < depth, let result = try await channel.get(queue: self.topology.deadLetterQueue) {
+                seen += 1
+                if ids.contains(Self.id(of: result.delivery)) {
+                    channel.ack(deliveryTag: result.delivery.deliveryTag)
+                    deleted += 1
+                } else {
+                    kept.append(result.delivery.deliveryTag)
+                }
+            }
+            for tag in kept {
+                channel.nack(deliveryTag: tag, requeue: true)
+            }
+            return deleted
+        }
+    }
+
     /// Removes every dead letter; returns how many there were.
     public func purge() async throws -> UInt32 {
         try await self.client.withChannel { channel in
@@ -104,6 +133,7 @@ public struct DeadLetterQueue: Sendable {
         let headers = delivery.properties.headers ?? [:]
         return Letter(
             position: position,
+            id: Self.id(of: delivery),
             messageID: delivery.properties.messageID,
             pattern: headers[MessageHeaders.originalPattern]?.stringValue,
             reason: headers[MessageHeaders.lastError]?.stringValue,
@@ -114,5 +144,12 @@ public struct DeadLetterQueue: Sendable {
             properties: delivery.properties,
             body: delivery.body
         )
+    }
+
+    /// A letter's ``Letter/id``.
+    static func id(of delivery: AMQPDelivery) -> String {
+        if let messageID = delivery.properties.messageID, !messageID.isEmpty { return messageID }
+        let digest = SHA256.hash(data: Data(delivery.body.readableBytesView))
+        return "sha256:" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 }
