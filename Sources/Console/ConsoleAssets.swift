@@ -19,7 +19,7 @@ struct ConsoleAssets: Sendable {
             .cacheControl: "no-store",
         ]
         if let name = HTTPField.Name("X-Content-Type-Options") { headers[name] = "nosniff" }
-        if let name = HTTPField.Name("Referrer-Policy") { headers[name] = "no-referrer" }
+        if let name = HTTPField.Name("Referrer-Policy") { headers[name] = "same-origin" }
         return headers
     }()
 

@@ -126,7 +126,7 @@ public struct ConsoleRoutes: Sendable {
         guard let token, self.auth.isToken(token) else {
             self.logger.notice("console: sign-in refused")
             return self.assets.page(
-                self.assets.loginPage(error: "That token is not the console's token."), status: .unauthorized)
+                self.assets.loginPage(error: "That is not the console token."), status: .unauthorized)
         }
         self.logger.info("console: signed in")
         return Response(status: .seeOther, headers: [.location: "/", .setCookie: self.auth.signInCookie()])

@@ -47,7 +47,7 @@ import Testing
             #expect(response.headers[.setCookie] == nil)
             let body = String(buffer: response.body)
             #expect(body.contains(#"name="token""#))
-            #expect(body.contains("not the console's token"))
+            #expect(body.contains("not the console token"))
         }
     }
 

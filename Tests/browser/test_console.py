@@ -304,7 +304,7 @@ def a_wrong_token_is_refused(ctx):
         response = sign_in(ctx, page, token="not-" + TOKEN)
         check(response.status == 401, "wrong token: HTTP %s" % response.status)
         check(page.locator("#token").count() == 1, "the form is not shown again")
-        check("not the console's token" in page.locator("p.error").text_content(), "no error message")
+        check("not the console token" in page.locator("p.error").text_content(), "no error message")
         check(not [c for c in context.cookies() if c["name"] == "console_session"], "a session was set")
         status, _ = ctx.service.request("GET", "/api/overview", headers={"Authorization": "Bearer wrong"})
         check(status == 401, "API with a wrong bearer token: HTTP %s" % status)
@@ -339,8 +339,9 @@ def each_flows_dead_letter_shows_with_its_reason(ctx):
         # The depth column counts them.
         depth = page.locator('#queue-table tr[data-queue="notification_queue"] .dlq-depth').text_content()
         check(depth.isdigit() and int(depth) >= 1, "notification_queue DLQ depth %r" % depth)
-        page.set_viewport_size({"width": 1280, "height": 1600})
-        page.screenshot(path=os.path.join(SCREENSHOTS, "console.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 1400})
+        page.wait_for_timeout(300)  # one layout after the resize, for the picture only
+        page.screenshot(path=os.path.join(SCREENSHOTS, "console.png"))
         check(not page.errors, "page errors: %s" % page.errors)
     finally:
         context.close()
@@ -349,6 +350,7 @@ def each_flows_dead_letter_shows_with_its_reason(ctx):
 def a_script_body_is_shown_as_text(ctx):
     script = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
     message_id = "console-script-" + RUN
+    ctx.cleanup_ids.append(("notification_queue", message_id))
     publish("notification_queue", "create_notification",
             {"user_id": "not-an-object-id", "type": "console-test", "title": script, "message": "m"}, message_id)
     context, page = signed_in_page(ctx)
@@ -360,7 +362,6 @@ def a_script_body_is_shown_as_text(ctx):
               % body.text_content())
         check(body.locator("script, img").count() == 0, "the body became elements")
         check(page.evaluate("window.__pwned") is None, "the body's script ran")
-        ctx.cleanup_ids.append(("notification_queue", message_id))
     finally:
         context.close()
 
@@ -369,6 +370,7 @@ def replaying_a_letter_that_can_now_succeed_stores_it(ctx):
     user_id = "%024x" % random.randrange(1 << 96)
     title = "console replay " + RUN
     message_id = "console-replay-" + RUN
+    ctx.cleanup_ids.append(("notification_queue", message_id))
     put_dead_letter("notification_queue", message_id, "create_notification",
                     {"user_id": user_id, "type": "console-test", "title": title, "message": "replayed"},
                     "MongoDB unavailable (test)")
@@ -460,6 +462,7 @@ def a_cross_origin_post_is_refused(ctx):
             }""", ctx.service.base + "/api/queues/%s/dead-letters/purge" % TEST_QUEUE)
         check(navigation.value.status == 403, "cross-site form POST: HTTP %s" % navigation.value.status)
         # A script on another site, with the session's cookie asked for: 403 as well.
+        page.goto(ctx.foreign.url)
         with page.expect_response(lambda r: r.url.endswith("/dead-letters/purge")) as response:
             page.evaluate("""(target) => fetch(target, {method: "POST", credentials: "include", mode: "no-cors",
                 body: JSON.stringify({confirm: "%s"})}).catch(() => null)""" % TEST_QUEUE,
@@ -479,6 +482,23 @@ def a_cross_origin_post_is_refused(ctx):
         context.close()
 
 
+def run_check_records_the_result(ctx):
+    context, page = signed_in_page(ctx)
+    try:
+        page.wait_for_function("() => !document.getElementById('run-check').disabled", timeout=WAIT_MS)
+        page.click("#run-check")
+        # The run's database has no users: the check agrees, and says it ran from the console.
+        page.wait_for_function("() => /\\(console\\): 0 users, MongoDB and the graph agree/"
+                               ".test(document.getElementById('graph-summary').textContent)", timeout=WAIT_MS)
+        status, overview = ctx.service.request("GET", "/api/overview", headers={"Authorization": "Bearer " + TOKEN})
+        last = overview["graph"]["last_check"]
+        check(status == 200 and last["ran_by"] == "console" and last["differing"] == 0, "last check: %s" % last)
+        record = ctx.mongo[ctx.service.database]["sync_checks"].find_one({"_id": "last"})
+        check(record is not None and record["ran_by"] == "console", "no record in MongoDB: %s" % record)
+    finally:
+        context.close()
+
+
 def the_page_is_legible_on_a_phone(ctx):
     context, page = signed_in_page(ctx, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:
@@ -493,6 +513,7 @@ def the_page_is_legible_on_a_phone(ctx):
 TESTS = [
     sign_in_sets_a_strict_http_only_session,
     a_wrong_token_is_refused,
+    run_check_records_the_result,
     each_flows_dead_letter_shows_with_its_reason,
     a_script_body_is_shown_as_text,
     replaying_a_letter_that_can_now_succeed_stores_it,
