@@ -74,6 +74,15 @@ listing=$("$BIN" dlq list "$QUEUE")
 grep -q dead-2 <<<"$listing" || fail "dead-2 left the DLQ: $listing"
 ok "dlq replay moves one letter back with its history and retry count removed"
 
+"$PY" "$PEER" publish-dead "$QUEUE" dead-3 "to be deleted"
+out=$("$BIN" dlq delete "$QUEUE" --message-id dead-3)
+grep -q 'deleted 1 message' <<<"$out" || fail "dlq delete: $out"
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q dead-3 <<<"$listing" && fail "dlq delete left dead-3: $listing"
+grep -q dead-2 <<<"$listing" || fail "dlq delete took dead-2 too: $listing"
+refused 1 'deleted 0 message' "$BIN" dlq delete "$QUEUE" --message-id no-such-letter
+ok "dlq delete removes only the named letter, and says when it found none"
+
 refused 1 'not confirmed; nothing deleted' "$BIN" dlq purge "$QUEUE" <<<wrong
 listing=$("$BIN" dlq list "$QUEUE")
 grep -q dead-2 <<<"$listing" || fail "unconfirmed purge deleted letters: $listing"
