@@ -14,6 +14,8 @@ public struct DeadLetterView: Codable, Sendable, Equatable {
     public var reason: String?
     public var kind: String?
     public var retryCount: Int
+    /// How many times it was replayed before and failed again.
+    public var replayCount: Int
     public var firstFailureAt: String?
     public var deadLetteredAt: String?
     public var body: String
@@ -26,6 +28,7 @@ public struct DeadLetterView: Codable, Sendable, Equatable {
         case messageID = "message_id"
         case pattern, reason, kind
         case retryCount = "retry_count"
+        case replayCount = "replay_count"
         case firstFailureAt = "first_failure_at"
         case deadLetteredAt = "dead_lettered_at"
         case body
@@ -36,12 +39,14 @@ public struct DeadLetterView: Codable, Sendable, Equatable {
     public init(_ letter: DeadLetterQueue.Letter, full: Bool = false) {
         self.init(
             id: letter.id, messageID: letter.messageID, pattern: letter.pattern, reason: letter.reason,
-            kind: letter.kind, retryCount: letter.retryCount, firstFailureAt: letter.firstFailureAt,
+            kind: letter.kind, retryCount: letter.retryCount, replayCount: letter.replayCount,
+            firstFailureAt: letter.firstFailureAt,
             deadLetteredAt: letter.deadLetteredAt, body: Array(letter.body.readableBytesView), full: full)
     }
 
     init(
         id: String, messageID: String?, pattern: String?, reason: String?, kind: String?, retryCount: Int,
+        replayCount: Int = 0,
         firstFailureAt: String?, deadLetteredAt: String?, body: [UInt8], full: Bool
     ) {
         self.id = id
@@ -50,6 +55,7 @@ public struct DeadLetterView: Codable, Sendable, Equatable {
         self.reason = reason
         self.kind = kind
         self.retryCount = retryCount
+        self.replayCount = replayCount
         self.firstFailureAt = firstFailureAt
         self.deadLetteredAt = deadLetteredAt
         let text = Self.pretty(body)

@@ -69,7 +69,8 @@ out=$("$BIN" dlq replay "$QUEUE" --message-id dead-1)
 grep -q 'replayed 1 message' <<<"$out" || fail "dlq replay --message-id: $out"
 replayed=$("$PY" "$PEER" get "$QUEUE")
 [ "$(field message_id <<<"$replayed")" = '"dead-1"' ] || fail "replayed message not in $QUEUE"
-[ "$(field headers <<<"$replayed")" = '{"x-trace": "keep-me"}' ] || fail "replay kept our headers: $(field headers <<<"$replayed")"
+[ "$(field headers <<<"$replayed")" = '{"x-trace": "keep-me", "x-replay-count": 1}' ] ||
+	fail "replay headers (history removed, ours kept, replay counted): $(field headers <<<"$replayed")"
 listing=$("$BIN" dlq list "$QUEUE")
 grep -q dead-2 <<<"$listing" || fail "dead-2 left the DLQ: $listing"
 ok "dlq replay moves one letter back with its history and retry count removed"

@@ -213,6 +213,7 @@ function letterItem(queue, letter) {
       el("dt", {}, "First failure"), el("dd", {}, letter.first_failure_at || "–"),
       el("dt", {}, "Dead-lettered"), el("dd", {}, letter.dead_lettered_at || "–"),
       el("dt", {}, "Retries"), el("dd", {}, String(letter.retry_count)),
+      el("dt", {}, "Replayed"), el("dd", {class: "replays"}, letter.replay_count ? letter.replay_count + " time(s) before, failed again" : "never"),
       el("dt", {}, "Message id"), el("dd", {class: "id"}, letter.message_id || letter.id)),
     body);
   if (letter.truncated && full === undefined) {

@@ -92,6 +92,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             print("kind:             \(letter.kind ?? "-")")
             print("reason:           \(letter.reason ?? "-")")
             print("retries:          \(letter.retryCount)")
+            print("replayed before:  \(letter.replayCount)")
             print("first failure at: \(letter.firstFailureAt ?? "-")")
             print("dead-lettered at: \(letter.deadLetteredAt ?? "-")")
             for entry in letter.properties.headers?.entries ?? [] {

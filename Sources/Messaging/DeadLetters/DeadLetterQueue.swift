@@ -20,6 +20,8 @@ public struct DeadLetterQueue: Sendable {
         public var reason: String?
         public var kind: String?
         public var retryCount: Int
+        /// How many times it was replayed before (``MessageHeaders/replayCount``).
+        public var replayCount: Int
         public var firstFailureAt: String?
         public var deadLetteredAt: String?
         public var properties: AMQPBasicProperties
@@ -50,8 +52,9 @@ public struct DeadLetterQueue: Sendable {
         }
     }
 
-    /// Moves dead letters back to the main queue with a reset retry count; all of them, or those whose
-    /// `message_id` is in `messageIDs`. Each is removed from the DLQ only after the main queue's broker
+    /// Moves dead letters back to the main queue with a reset retry count and their replay count
+    /// (``MessageHeaders/replayCount``) one higher; all of them, or those whose ``Letter/id`` is in
+    /// `messageIDs`. Each is removed from the DLQ only after the main queue's broker
     /// confirmed the copy. Returns how many were replayed.
     public func replay(messageIDs: Set<String>? = nil) async throws -> Int {
         try await self.client.withChannel { channel in
@@ -73,6 +76,8 @@ public struct DeadLetterQueue: Sendable {
                 for name in MessageHeaders.all {
                     headers[name] = nil
                 }
+                let replays = headers[MessageHeaders.replayCount]?.intValue ?? 0
+                headers[MessageHeaders.replayCount] = .int32(Int32(clamping: replays + 1))
                 properties.headers = headers.isEmpty ? nil : headers
                 properties.expiration = nil
                 try await self.client.publish(
@@ -139,6 +144,7 @@ public struct DeadLetterQueue: Sendable {
             reason: headers[MessageHeaders.lastError]?.stringValue,
             kind: headers[MessageHeaders.deathReason]?.stringValue,
             retryCount: MessageHeaders.retryCount(of: delivery.properties),
+            replayCount: Int(headers[MessageHeaders.replayCount]?.intValue ?? 0),
             firstFailureAt: headers[MessageHeaders.firstFailureAt]?.stringValue,
             deadLetteredAt: headers[MessageHeaders.deadLetteredAt]?.stringValue,
             properties: delivery.properties,

@@ -76,7 +76,10 @@ import Testing
                         "m1", "m3",
                     ]
                 }
-                #expect(try await console.deadLetter(queue: queue, id: "m1")?.reason == "refused 1")
+                let again = try #require(try await console.deadLetter(queue: queue, id: "m1"))
+                #expect(again.reason == "refused 1")
+                #expect(again.replayCount == 1)
+                #expect(try await console.deadLetter(queue: queue, id: "m3")?.replayCount == 0)
 
                 #expect(try await console.purge(queue: queue) == 2)
                 #expect(try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 0)
