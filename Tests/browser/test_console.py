@@ -336,6 +336,17 @@ def each_flows_dead_letter_shows_with_its_reason(ctx):
             check(reason in shown, "%s: reason %r does not say %r" % (queue, shown, reason))
             check(item.locator(".id").text_content() == message_id, "%s: message id not shown" % queue)
             check(item.locator("pre.body").text_content().startswith("{"), "%s: body not shown" % queue)
+        # The chart of each flow counts its dead letter: this run's consumers wrote the counts to
+        # Redis (every 10 s), the console read them back.
+        def charted():
+            status, overview = ctx.service.request("GET", "/api/overview", headers={"Authorization": "Bearer " + TOKEN})
+            dead = {series["queue"]: sum(series["dead_lettered"]) for series in overview.get("throughput", [])}
+            return status == 200 and all(dead.get(queue, 0) >= 1 for queue in FLOW_QUEUES)
+        wait_until(charted, "a dead-lettered count in each flow's throughput chart", seconds=30)
+        page.wait_for_function("""() => {
+            const caption = document.querySelector('.chart-box[data-queue="email_queue"] figcaption');
+            return caption && /, [1-9][0-9]* dead-lettered/.test(caption.textContent);
+        }""", timeout=WAIT_MS)
         # The depth column counts them.
         depth = page.locator('#queue-table tr[data-queue="notification_queue"] .dlq-depth').text_content()
         check(depth.isdigit() and int(depth) >= 1, "notification_queue DLQ depth %r" % depth)
