@@ -35,6 +35,8 @@ import traceback
 import urllib.error
 import urllib.request
 
+import bson
+import datetime
 import pika
 import pymongo
 from playwright.sync_api import sync_playwright
@@ -510,6 +512,34 @@ def run_check_records_the_result(ctx):
         context.close()
 
 
+def fix_repairs_a_user_missing_from_the_graph(ctx):
+    user_id = bson.ObjectId()
+    ctx.mongo[ctx.service.database]["users"].insert_one({
+        "_id": user_id, "username": "console-" + RUN, "display_name": "Console Test", "role": "user",
+        "avatar_ipfs_hash": "bafk", "email": "console@example.com", "password_hashed": "x",
+        "updatedAt": datetime.datetime(2026, 1, 1)})
+    context, page = signed_in_page(ctx)
+    summary = "document.getElementById('graph-summary').textContent"
+    try:
+        page.wait_for_function("() => !document.getElementById('run-check').disabled", timeout=WAIT_MS)
+        page.click("#run-check")
+        page.wait_for_function("() => /\\(console\\): 1 users, 1 differ$/.test(%s)" % summary, timeout=WAIT_MS)
+        differences = page.locator("#graph-differences li").all_text_contents()
+        check(differences == ["%s: no :User node" % user_id], "differences shown: %s" % differences)
+        page.wait_for_function("() => !document.getElementById('run-fix').disabled", timeout=WAIT_MS)
+        page.click("#run-fix")
+        page.wait_for_function("() => /fix emitted 1 update_user_request/.test(%s)" % summary, timeout=WAIT_MS)
+
+        # The running sync applies the repair; the next check agrees.
+        def agrees():
+            status, result = ctx.service.request("POST", "/api/graph/check", {},
+                                                 {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+            return status == 200 and result["differing"] == 0
+        wait_until(agrees, "the graph check to agree after Fix")
+    finally:
+        context.close()
+
+
 def the_page_is_legible_on_a_phone(ctx):
     context, page = signed_in_page(ctx, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:
@@ -531,6 +561,7 @@ TESTS = [
     deleting_a_letter_removes_only_it,
     purge_asks_first_then_empties_the_queue,
     a_cross_origin_post_is_refused,
+    fix_repairs_a_user_missing_from_the_graph,
     the_page_is_legible_on_a_phone,
 ]
 
