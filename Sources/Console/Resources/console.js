@@ -10,6 +10,7 @@ const state = {
   pages: {},        // queue -> current page number
   expanded: {},     // "queue id" -> full body text
   lastRendered: {}, // queue -> JSON of the rendered page
+  totals: {},       // queue -> letters in the rendered page's queue
   busy: 0,          // actions in flight: polling of dead letters waits
 };
 
@@ -245,6 +246,7 @@ async function loadLetters(queue) {
   const page = state.pages[queue] || 1;
   const answer = await api("queues/" + encodeURIComponent(queue) + "/dead-letters?page=" + page + "&page_size=" + PAGE_SIZE);
   state.pages[queue] = answer.page;
+  state.totals[queue] = answer.total;
   renderLetters(queue, answer);
 }
 
@@ -341,7 +343,10 @@ async function refresh() {
     renderLive(overview);
     renderGraph(overview.graph);
     ensurePanels(state.queues);
-    if (state.busy === 0) await Promise.all(state.queues.map(loadLetters));
+    // A dead-letter queue is read only when it has letters, or to clear what the page still shows.
+    const depths = Object.fromEntries(overview.queues.map((queue) => [queue.queue, queue.dead_letters]));
+    const toRead = state.queues.filter((queue) => depths[queue] !== 0 || state.totals[queue] !== 0);
+    if (state.busy === 0) await Promise.all(toRead.map(loadLetters));
     document.body.dataset.updated = overview.generated_at;
     if (!state.statusUntil || Date.now() > state.statusUntil) showStatus("updated " + new Date().toLocaleTimeString());
   } catch (error) {
