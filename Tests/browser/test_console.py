@@ -427,6 +427,25 @@ def deleting_a_letter_removes_only_it(ctx):
         context.close()
 
 
+def replay_all_moves_every_letter_back(ctx):
+    for index in range(2):
+        put_dead_letter(TEST_QUEUE, "console-all-%d-%s" % (index, RUN), "email_request", {"n": index}, "to replay")
+    context, page = signed_in_page(ctx)
+    try:
+        letter(page, TEST_QUEUE, "console-all-1-" + RUN).wait_for(timeout=WAIT_MS)
+        before = dlq_depth(TEST_QUEUE)
+        waiting = channel_do(lambda channel: channel.queue_declare(queue=TEST_QUEUE, passive=True).method.message_count)
+        page.locator('article.dlq[data-queue="%s"] button.replay-all' % TEST_QUEUE).click()
+        page.wait_for_function("(n) => document.getElementById('status').textContent.startsWith('replayed ' + n + ' ')",
+                               arg=before, timeout=WAIT_MS)
+        check(dlq_depth(TEST_QUEUE) == 0, "letters left after Replay all: %s" % dlq_depth(TEST_QUEUE))
+        after = channel_do(lambda channel: channel.queue_declare(queue=TEST_QUEUE, passive=True).method.message_count)
+        check(after == waiting + before, "%s waiting in %s, expected %s" % (after, TEST_QUEUE, waiting + before))
+        channel_do(lambda channel: channel.queue_purge(queue=TEST_QUEUE))
+    finally:
+        context.close()
+
+
 def purge_asks_first_then_empties_the_queue(ctx):
     for index in range(3):
         put_dead_letter(TEST_QUEUE, "console-purge-%d-%s" % (index, RUN), "email_request", {"n": index}, "to purge")
@@ -559,6 +578,7 @@ TESTS = [
     a_script_body_is_shown_as_text,
     replaying_a_letter_that_can_now_succeed_stores_it,
     deleting_a_letter_removes_only_it,
+    replay_all_moves_every_letter_back,
     purge_asks_first_then_empties_the_queue,
     a_cross_origin_post_is_refused,
     fix_repairs_a_user_missing_from_the_graph,
