@@ -49,6 +49,7 @@ test: check-swift stack-up
 	Tests/cli/test_walkthrough.sh
 	.venv/bin/python Tests/cli/test_docs_match.py
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/browser/test_browser_client.py
+	eval "$$(scripts/stack env)" && .venv/bin/python Tests/browser/test_console.py
 
 bench: check-swift stack-up
 	$(SWIFT) build -c release $(BUILD_FLAGS)

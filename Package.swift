@@ -208,6 +208,7 @@ let package = Package(
         .target(
             name: "GraphSync",
             dependencies: [
+                "AMQPClient",
                 "BoltClient",
                 "Messaging",
                 "MongoStore",
@@ -219,10 +220,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Console",
+            dependencies: [
+                "AMQPClient",
+                "BoltClient",
+                "GraphSync",
+                "Messaging",
+                "MongoStore",
+                "RedisClient",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "DecodeAsync",
             dependencies: [
                 "AMQPClient",
+                "Console",
                 "BoltClient",
                 "GraphSync",
                 "HTTPServerLimits",
@@ -240,6 +265,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -362,6 +388,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "AMQPClient",
+                "Console",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                "Messaging",
+                "RedisClient",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MessagingTests",
             dependencies: ["Messaging", "AMQPClient", "AMQPProtocol"],
             swiftSettings: swiftSettings
@@ -369,6 +410,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                "Console",
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",

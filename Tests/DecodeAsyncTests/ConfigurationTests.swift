@@ -15,16 +15,18 @@ struct ConfigurationTests {
         "NEO4J_USER": "root",
         "NEO4J_PASSWORD": "s3cret-graph",
     ]
+    /// What plain `serve` runs without `CONSOLE_TOKEN`.
+    static let flows: Set<ServiceName> = [.notifications, .email, .sync]
 
     func load(
         _ environment: [String: String],
-        services: Set<ServiceName> = Set(ServiceName.allCases)
+        services: Set<ServiceName> = Self.flows
     ) throws(ConfigurationErrors) -> DecodeAsyncConfiguration {
         let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
         return try DecodeAsyncConfiguration.load(from: reader, services: services)
     }
 
-    func errors(_ environment: [String: String], services: Set<ServiceName> = Set(ServiceName.allCases)) -> [String] {
+    func errors(_ environment: [String: String], services: Set<ServiceName> = Self.flows) -> [String] {
         do {
             _ = try self.load(environment, services: services)
             return []
@@ -229,6 +231,7 @@ struct ConfigurationTests {
         environment["JWT_ACCESS_TOKEN_SECRET"] = "jwt-signing-key"
         environment["RABBITMQ_URI"] = "amqp://decode:broker-pw@rabbit:5672/prod"
         environment["SMTP_PASS"] = "smtp-pw"
+        environment["CONSOLE_TOKEN"] = "console-pw"
         var settings = SettingsReader(
             reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
         )
@@ -237,14 +240,73 @@ struct ConfigurationTests {
         #expect(shown["JWT_ACCESS_TOKEN_SECRET"]?.shownValue == "***")
         #expect(shown["SMTP_PASS"]?.shownValue == "***")
         #expect(shown["NEO4J_PASSWORD"]?.shownValue == "***")
+        #expect(shown["CONSOLE_TOKEN"]?.shownValue == "***")
         #expect(shown["RABBITMQ_URI"]?.shownValue == "amqp://decode:***@rabbit:5672/prod")
         #expect(shown["RABBITMQ_URI"]?.source == .environment)
         #expect(shown["SMTP_HOST"]?.source == .defaultValue)
         #expect(settings.entries.filter { $0.variable == "MONGO_URI" }.count == 1)
         let everything = settings.entries.map(\.shownValue).joined(separator: " ")
-        for secret in ["jwt-signing-key", "broker-pw", "smtp-pw", "s3cret-graph"] {
+        for secret in ["jwt-signing-key", "broker-pw", "smtp-pw", "s3cret-graph", "console-pw"] {
             #expect(!everything.contains(secret))
         }
+        // Each variable is read once, also when the console shares the flows' Redis and graph.
+        for variable in ["REDIS_URI", "NEO4J_URI", "NEO4J_PASSWORD", "MONGO_DB_NAME"] {
+            #expect(settings.entries.filter { $0.variable == variable }.count == 1, "\(variable)")
+        }
+    }
+
+    @Test func theConsoleNeedsItsTokenAndListensOnLoopback() throws {
+        #expect(
+            self.errors([:], services: [.console]) == [
+                "CONSOLE_TOKEN is missing: expected the console's sign-in token (e.g. openssl rand -hex 32)"
+            ])
+        let configuration = try self.load(["CONSOLE_TOKEN": "t"], services: [.console])
+        let console = try #require(configuration.console)
+        #expect(console.http == HTTPBinding(host: "127.0.0.1", port: 4010))
+        #expect(console.queues == ["notification_queue", "email_queue", "neo4j_sync_queue"])
+        #expect(console.managementURI == nil)
+        #expect(console.redisURI == nil)
+        #expect(console.graph == nil)
+        #expect(configuration.mongo == nil)
+    }
+
+    @Test func theConsoleReadsItsSourcesOrSharesTheFlows() throws {
+        var environment = Self.complete
+        environment["CONSOLE_TOKEN"] = "t"
+        environment["CONSOLE_QUEUES"] = " a , b ,,"
+        environment["RABBITMQ_MANAGEMENT_URI"] = "http://guest:guest@127.0.0.1:15672"
+        environment["REDIS_URI"] = "redis://cache:6380"
+        let alone = try #require(try self.load(environment, services: [.console]).console)
+        #expect(alone.queues == ["a", "b"])
+        #expect(alone.managementURI == "http://guest:guest@127.0.0.1:15672")
+        #expect(alone.redisURI == "redis://cache:6380")
+        #expect(alone.graph?.uri == "bolt://127.0.0.1:7687")
+        #expect(alone.graph?.password == "s3cret-graph")
+        // With the notification service, its Redis (REDIS_HOST fallback included).
+        environment["REDIS_URI"] = nil
+        environment["REDIS_HOST"] = "presence"
+        let shared = try self.load(environment, services: [.notifications, .console])
+        #expect(shared.console?.redisURI == "redis://presence:6379/0")
+        #expect(shared.console?.redisURI == shared.notifications?.redisURI)
+    }
+
+    @Test func aManagementURIThatIsNotHTTPStopsStartUp() {
+        let problems = self.errors(
+            ["CONSOLE_TOKEN": "t", "RABBITMQ_MANAGEMENT_URI": "https://rabbit:15671"], services: [.console])
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("RABBITMQ_MANAGEMENT_URI=\"https://rabbit:15671\" is invalid") == true)
+    }
+
+    @Test func plainServeRunsTheConsoleOnlyWithItsToken() {
+        func selection(_ named: [ServiceName], _ environment: [String: String]) -> Set<ServiceName> {
+            ServiceName.selection(
+                named, reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+        }
+        #expect(selection([], [:]) == Self.flows)
+        #expect(selection([], ["CONSOLE_TOKEN": ""]) == Self.flows)
+        #expect(selection([], ["CONSOLE_TOKEN": "t"]) == Self.flows.union([.console]))
+        #expect(selection([.email], ["CONSOLE_TOKEN": "t"]) == [.email])
+        #expect(selection([.console], [:]) == [.console])
     }
 
     @Test func processEnvironmentWinsOverDotEnvFile() async throws {

@@ -69,10 +69,20 @@ out=$("$BIN" dlq replay "$QUEUE" --message-id dead-1)
 grep -q 'replayed 1 message' <<<"$out" || fail "dlq replay --message-id: $out"
 replayed=$("$PY" "$PEER" get "$QUEUE")
 [ "$(field message_id <<<"$replayed")" = '"dead-1"' ] || fail "replayed message not in $QUEUE"
-[ "$(field headers <<<"$replayed")" = '{"x-trace": "keep-me"}' ] || fail "replay kept our headers: $(field headers <<<"$replayed")"
+[ "$(field headers <<<"$replayed")" = '{"x-trace": "keep-me", "x-replay-count": 1}' ] ||
+	fail "replay headers (history removed, ours kept, replay counted): $(field headers <<<"$replayed")"
 listing=$("$BIN" dlq list "$QUEUE")
 grep -q dead-2 <<<"$listing" || fail "dead-2 left the DLQ: $listing"
 ok "dlq replay moves one letter back with its history and retry count removed"
+
+"$PY" "$PEER" publish-dead "$QUEUE" dead-3 "to be deleted"
+out=$("$BIN" dlq delete "$QUEUE" --message-id dead-3)
+grep -q 'deleted 1 message' <<<"$out" || fail "dlq delete: $out"
+listing=$("$BIN" dlq list "$QUEUE")
+grep -q dead-3 <<<"$listing" && fail "dlq delete left dead-3: $listing"
+grep -q dead-2 <<<"$listing" || fail "dlq delete took dead-2 too: $listing"
+refused 1 'deleted 0 message' "$BIN" dlq delete "$QUEUE" --message-id no-such-letter
+ok "dlq delete removes only the named letter, and says when it found none"
 
 refused 1 'not confirmed; nothing deleted' "$BIN" dlq purge "$QUEUE" <<<wrong
 listing=$("$BIN" dlq list "$QUEUE")

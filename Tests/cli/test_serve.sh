@@ -40,6 +40,16 @@ set -e
 grep -q 'no sender: set SMTP_FROM' "$WORK/nosender.err" || fail "no sender: unexpected message: $(cat "$WORK/nosender.err")"
 ok "serve email without SMTP_FROM or SMTP_USER stops start-up with exit 78"
 
+# The console needs its token: `serve console` without CONSOLE_TOKEN stops start-up naming it.
+set +e
+(cd "$WORK" && env -i PATH="$PATH" "$BIN" serve console >"$WORK/noconsole.out" 2>"$WORK/noconsole.err")
+status=$?
+set -e
+[ "$status" -eq 78 ] || fail "serve console without CONSOLE_TOKEN: exit status $status, expected 78"
+grep -q '^decode-async: configuration: CONSOLE_TOKEN is missing' "$WORK/noconsole.err" ||
+	fail "serve console without CONSOLE_TOKEN: unexpected message: $(cat "$WORK/noconsole.err")"
+ok "serve console without CONSOLE_TOKEN stops start-up with exit 78 and names it"
+
 # Secrets never reach `config` output.
 (cd "$WORK" && env -i PATH="$PATH" NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=graph-secret-1 \
 	JWT_ACCESS_TOKEN_SECRET=jwt-secret-2 MONGO_URI=mongodb://u:mongo-secret-3@127.0.0.1/decode "$BIN" config >"$WORK/config.out")

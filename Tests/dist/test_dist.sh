@@ -33,6 +33,7 @@ root="$WORK/$(basename "$TARBALL" .tar.gz)"
 BIN="$root/decode-async"
 [ -x "$BIN" ] || fail "no executable decode-async at the top of the tarball"
 for bundle in decode-async_EmailWorker.resources/Templates decode-async_NotificationService.resources/openapi.json \
+	decode-async_Console.resources \
 	decode-async@.service decode-async.env.example; do
 	[ -e "$root/$bundle" ] || fail "the tarball lacks $bundle"
 done
@@ -61,6 +62,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 notification_port=$(free_port)
 email_port=$(free_port)
 sync_port=$(free_port)
+console_port=$(free_port)
 eval "$("$REPO/scripts/stack" env)"
 (cd "$WORK" && exec env -i PATH=/usr/bin:/bin HOME="$WORK" \
 	RABBITMQ_URI="$RABBITMQ_URI" REDIS_URI="$REDIS_URI" MONGO_URI="$MONGO_URI" MONGO_DB_NAME="decode_dist_$$" \
@@ -69,10 +71,11 @@ eval "$("$REPO/scripts/stack" env)"
 	JWT_ACCESS_TOKEN_SECRET="$JWT_ACCESS_TOKEN_SECRET" \
 	NOTIFICATION_HOST=127.0.0.1 NOTIFICATION_PORT="$notification_port" EMAIL_WORKER_HOST=127.0.0.1 \
 	EMAIL_WORKER_PORT="$email_port" NEO4JDB_SYNC_HOST=127.0.0.1 NEO4JDB_SYNC_PORT="$sync_port" \
+	CONSOLE_TOKEN=dist-test-console-token CONSOLE_PORT="$console_port" \
 	"$BIN" serve >"$WORK/serve.log" 2>&1) &
 pid=$!
 
-for port in "$notification_port" "$email_port" "$sync_port"; do
+for port in "$notification_port" "$email_port" "$sync_port" "$console_port"; do
 	ready=
 	for _ in $(seq 1 300); do
 		kill -0 "$pid" 2>/dev/null || fail "serve exited before it was ready"
@@ -84,12 +87,17 @@ for port in "$notification_port" "$email_port" "$sync_port"; do
 	done
 	[ -n "$ready" ] || fail "/ready on port $port did not answer 200 within 60 s: $(curl -sS "http://127.0.0.1:$port/ready" || true)"
 done
-ok "serve: /ready answers 200 for notifications, email and sync"
+ok "serve: /ready answers 200 for notifications, email, sync and the console"
 
 curl -fsS "http://127.0.0.1:$notification_port/api/docs/openapi.json" >"$WORK/openapi.json"
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d.get("openapi") and d.get("paths") else 1)' \
 	"$WORK/openapi.json" || fail "the OpenAPI document is not the bundled one: $(head -c 200 "$WORK/openapi.json")"
 ok "the OpenAPI document comes from the bundle beside the binary"
+
+curl -fsS "http://127.0.0.1:$console_port/login" >"$WORK/login.html"
+grep -q 'name="token"' "$WORK/login.html" || fail "the console's sign-in page is not the bundled one: $(head -c 200 "$WORK/login.html")"
+curl -fsS "http://127.0.0.1:$console_port/static/console.css" >/dev/null || fail "the console's stylesheet is missing"
+ok "the console's page comes from the bundle beside the binary"
 
 kill -TERM "$pid"
 status=0

@@ -7,12 +7,16 @@ struct ConfigCommand: AsyncParsableCommand {
         abstract: "Print the effective configuration (secrets masked) and any problem with it."
     )
 
-    @Argument(help: "Services whose settings to show: notifications, email, sync (default: all).")
+    @Argument(
+        help:
+            "Services whose settings to show: notifications, email, sync, console (default: the three flows, and the console when CONSOLE_TOKEN is set)."
+    )
     var services: [ServiceName] = []
 
     func run() async throws {
-        let selected = Set(self.services.isEmpty ? ServiceName.allCases : self.services)
-        var settings = SettingsReader(reader: try await ConfigurationSource.reader())
+        let reader = try await ConfigurationSource.reader()
+        let selected = ServiceName.selection(self.services, reader: reader)
+        var settings = SettingsReader(reader: reader)
         _ = DecodeAsyncConfiguration.read(&settings, services: selected)
         let width = settings.entries.map(\.variable.count).max() ?? 0
         for entry in settings.entries {

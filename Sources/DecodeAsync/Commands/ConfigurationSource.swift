@@ -7,6 +7,7 @@ import SystemPackage
 enum ConfigurationSource {
     static let secretVariables: Set<String> = [
         "JWT_ACCESS_TOKEN_SECRET", "SMTP_PASS", "NEO4J_PASSWORD", "REDIS_PASSWORD", "SYNC_ADMIN_TOKEN",
+        "CONSOLE_TOKEN",
     ]
 
     /// A reader over `environment` (the process's by default) backed by the `.env`-style file at

@@ -5,12 +5,13 @@ import Foundation
 import Messaging
 import NIOCore
 
-/// `decode-async dlq list|show|replay|purge <queue>`: operate the dead-letter queue of a main queue.
+/// `decode-async dlq list|show|replay|delete|purge <queue>`: operate the dead-letter queue of a main
+/// queue, with the same ``DeadLetterQueue`` operations as the operations console.
 struct DeadLetterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlq",
         abstract: "Inspect, replay and purge the dead letters of a queue (<queue>.dlq).",
-        subcommands: [List.self, Show.self, Replay.self, Purge.self]
+        subcommands: [List.self, Show.self, Replay.self, Delete.self, Purge.self]
     )
 
     static func withDeadLetters<Result: Sendable>(
@@ -56,7 +57,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             for letter in letters {
                 let columns = [
                     String(letter.position).padding(toLength: 4, withPad: " ", startingAt: 0),
-                    (letter.messageID ?? "-").padding(toLength: 37, withPad: " ", startingAt: 0),
+                    letter.id.padding(toLength: 37, withPad: " ", startingAt: 0),
                     (letter.pattern ?? "-").padding(toLength: 21, withPad: " ", startingAt: 0),
                     (letter.kind ?? "-").padding(toLength: 18, withPad: " ", startingAt: 0),
                     String(letter.retryCount).padding(toLength: 8, withPad: " ", startingAt: 0),
@@ -80,7 +81,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         func run() async throws {
             let letters = try await DeadLetterCommand.withDeadLetters(self.queue) { try await $0.list(limit: 10_000) }
             guard
-                let letter = letters.first(where: { $0.messageID == self.letter || String($0.position) == self.letter })
+                let letter = letters.first(where: { $0.id == self.letter || String($0.position) == self.letter })
             else {
                 printError("decode-async dlq: no dead letter \(self.letter) in \(self.queue).dlq")
                 throw ExitCode.failure
@@ -91,6 +92,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             print("kind:             \(letter.kind ?? "-")")
             print("reason:           \(letter.reason ?? "-")")
             print("retries:          \(letter.retryCount)")
+            print("replayed before:  \(letter.replayCount)")
             print("first failure at: \(letter.firstFailureAt ?? "-")")
             print("dead-lettered at: \(letter.deadLetteredAt ?? "-")")
             for entry in letter.properties.headers?.entries ?? [] {
@@ -127,6 +129,30 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let ids = self.all ? nil : Set(self.messageIDs)
             let count = try await DeadLetterCommand.withDeadLetters(self.queue) { try await $0.replay(messageIDs: ids) }
             print("replayed \(count) message(s) from \(self.queue).dlq to \(self.queue)")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete some dead letters for good (by message_id, or the sha256: id `list` shows)."
+        )
+
+        @Argument(help: "The main queue, e.g. email_queue.")
+        var queue: String
+
+        @Option(name: .customLong("message-id"), help: "Delete this letter (repeatable).")
+        var messageIDs: [String] = []
+
+        func validate() throws {
+            guard !self.messageIDs.isEmpty else { throw ValidationError("give one or more --message-id") }
+        }
+
+        func run() async throws {
+            let count = try await DeadLetterCommand.withDeadLetters(self.queue) {
+                try await $0.delete(messageIDs: Set(self.messageIDs))
+            }
+            print("deleted \(count) message(s) from \(self.queue).dlq")
+            if count < Set(self.messageIDs).count { throw ExitCode.failure }
         }
     }
 

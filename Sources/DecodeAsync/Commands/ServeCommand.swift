@@ -5,20 +5,22 @@ import Foundation
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run services: notifications, email, sync (default: all of them, in one process)."
+        abstract:
+            "Run services: notifications, email, sync, console (default: the three flows in one process, and the console when CONSOLE_TOKEN is set)."
     )
 
-    @Argument(help: "Services to run: notifications, email, sync (default: all).")
+    @Argument(
+        help:
+            "Services to run: notifications, email, sync, console (default: the three flows, and the console when CONSOLE_TOKEN is set)."
+    )
     var services: [ServiceName] = []
 
     func run() async throws {
-        let selected = Set(self.services.isEmpty ? ServiceName.allCases : self.services)
+        let reader = try await ConfigurationSource.reader()
+        let selected = ServiceName.selection(self.services, reader: reader)
         let configuration: DecodeAsyncConfiguration
         do {
-            configuration = try DecodeAsyncConfiguration.load(
-                from: try await ConfigurationSource.reader(),
-                services: selected
-            )
+            configuration = try DecodeAsyncConfiguration.load(from: reader, services: selected)
         } catch let error as ConfigurationErrors {
             for line in error.errors {
                 printError("decode-async: configuration: \(line)")

@@ -79,9 +79,17 @@ struct SyncCheckCommand: AsyncParsableCommand {
         let (differences, repairs) = try await SyncSession.run { session in
             let total = Int(try await session.source.count())
             let check = ConsistencyCheck(source: session.source, writer: session.writer)
-            let differences = try await check.run { checked in SyncSession.progress(done: checked, total: total) }
+            var checked = 0
+            let differences = try await check.run { count in
+                checked = count
+                SyncSession.progress(done: count, total: total)
+            }
             SyncSession.endProgress()
             let repairs = self.fix ? try await check.repairMessages(for: differences) : []
+            let record = SyncCheckRecord(
+                checkedAt: Date(), checkedUsers: checked, differences: differences,
+                repairsEmitted: self.fix && !differences.isEmpty ? repairs.count : nil, ranBy: "cli")
+            try? await record.save(in: session.mongo)
             return (differences, repairs)
         }
         for difference in differences {
@@ -91,13 +99,8 @@ struct SyncCheckCommand: AsyncParsableCommand {
         guard !differences.isEmpty else { return }
         guard self.fix else { throw ExitCode.failure }
         do {
-            try await BrokerSession.run(bootstrapLogging: false) { client in
-                try await client.declare([.queue(UserSyncService.queue)])
-                let publisher = MessagePublisher(client: client)
-                for message in repairs {
-                    try await publisher.emit(
-                        pattern: "update_user_request", data: message, queue: UserSyncService.queue)
-                }
+            _ = try await BrokerSession.run(bootstrapLogging: false) { client in
+                try await ConsistencyCheck.emitRepairs(repairs, client: client)
             }
         } catch let error as ExitCodeError {
             throw ExitCode(error.code)
@@ -111,6 +114,7 @@ struct SyncCheckCommand: AsyncParsableCommand {
 struct SyncSession {
     var source: MongoUserSource
     var writer: UserGraphWriter
+    var mongo: MongoClient
 
     static func run<Result: Sendable>(_ body: (SyncSession) async throws -> Result) async throws -> Result {
         let configuration: DecodeAsyncConfiguration
@@ -132,7 +136,8 @@ struct SyncSession {
         let bolt = BoltClient(configuration: try sync.boltConfiguration(), logger: logger)
         let client = try MongoClient(uri: mongo.uri, database: mongo.database, threads: mongo.threads)
         let writer = UserGraphWriter(client: bolt, logger: logger)
-        let session = SyncSession(source: MongoUserSource(collection: try client.collection("users")), writer: writer)
+        let session = SyncSession(
+            source: MongoUserSource(collection: try client.collection("users")), writer: writer, mongo: client)
         do {
             try await writer.ensureSchema()
             let result = try await body(session)

@@ -13,6 +13,7 @@ struct DecodeAsyncConfiguration {
     var notifications: NotificationConfiguration?
     var email: EmailConfiguration?
     var sync: SyncConfiguration?
+    var console: ConsoleConfiguration?
 
     /// Reads the settings of `services`; settings of services not run are not read, so a process
     /// running only the email worker does not need `NEO4J_URI`.
@@ -33,17 +34,25 @@ struct DecodeAsyncConfiguration {
     /// Reads every setting, collecting problems and effective values in `settings`.
     static func read(_ settings: inout SettingsReader, services: Set<ServiceName>) -> DecodeAsyncConfiguration {
         let shared = SharedConfiguration(&settings)
-        let readsMongo = services.contains(.notifications) || services.contains(.sync)
+        let readsMongo = services.contains(.notifications) || services.contains(.sync) || services.contains(.console)
         let mongo = readsMongo ? MongoConfiguration.read(&settings, required: services.contains(.notifications)) : nil
         let notifications = services.contains(.notifications) ? NotificationConfiguration(&settings) : nil
+        let email =
+            services.contains(.email) ? EmailConfiguration(&settings, sharedRedisURI: notifications?.redisURI) : nil
+        let sync = services.contains(.sync) ? SyncConfiguration(&settings) : nil
+        let console =
+            services.contains(.console)
+            ? ConsoleConfiguration(
+                &settings,
+                sharedRedisURI: notifications?.redisURI ?? email?.redisURI,
+                redisRead: notifications != nil || email != nil,
+                sharedGraph: sync.map {
+                    ConsoleConfiguration.Graph(
+                        uri: $0.neo4jURI, user: $0.neo4jUser, password: $0.neo4jPassword, database: $0.neo4jDatabase)
+                }
+            ) : nil
         return DecodeAsyncConfiguration(
-            shared: shared,
-            mongo: mongo,
-            notifications: notifications,
-            email: services.contains(.email)
-                ? EmailConfiguration(&settings, sharedRedisURI: notifications?.redisURI) : nil,
-            sync: services.contains(.sync) ? SyncConfiguration(&settings) : nil
-        )
+            shared: shared, mongo: mongo, notifications: notifications, email: email, sync: sync, console: console)
     }
 }
 

@@ -1,11 +1,14 @@
 import AMQPClient
 import ArgumentParser
+import Console
+import CoreMetrics
 import Hummingbird
 import Logging
 import Metrics
 import MongoStore
 import Observability
 import Prometheus
+import RedisClient
 import ServiceLifecycle
 import UnixSignals
 
@@ -34,14 +37,22 @@ struct Runtime {
             env: shared.metrics.env,
             version: shared.metrics.version
         )
-        MetricsBootstrap.bootstrap(
-            MetricsBootstrap.makeFactory(
-                dogStatsD: dogStatsD,
-                prefix: shared.metrics.prefix,
-                globalTags: globalTags,
-                prometheus: registry
-            )
+        let metrics = MetricsBootstrap.makeFactory(
+            dogStatsD: dogStatsD,
+            prefix: shared.metrics.prefix,
+            globalTags: globalTags,
+            prometheus: registry
         )
+        // The console's throughput charts: this process's flows counted into Redis (docs/console.md).
+        var throughputServices: [any Service] = []
+        if let uri = self.throughputRedisURI {
+            let recorder = ThroughputRecorder()
+            let redis = RedisClient(configuration: try RedisConfiguration(uri: uri))
+            throughputServices.append(recorder.flusher(redis: redis))
+            MetricsBootstrap.bootstrap(MultiplexMetricsHandler(factories: [metrics, recorder.metricsFactory]))
+        } else {
+            MetricsBootstrap.bootstrap(metrics)
+        }
 
         var connection = try AMQPConnectionConfiguration(uri: shared.rabbitmqURI)
         connection.connectionName = "decode-async \(self.services.map(\.rawValue).sorted().joined(separator: ","))"
@@ -59,6 +70,7 @@ struct Runtime {
         // Clients first: the group stops services in reverse order, so they close after their users.
         var groupServices: [any Service] = [dogStatsD, broker]
         if let mongo { groupServices.append(mongo) }
+        groupServices += throughputServices
         var flowChecks: [ServiceName: [ReadinessCheck]] = [:]
         if self.services.contains(.email), let email = self.configuration.email {
             let flow = try await EmailFlow.make(configuration: email, broker: broker)
@@ -68,7 +80,7 @@ struct Runtime {
         for name in ServiceName.allCases where self.services.contains(name) {
             guard let binding = self.binding(of: name) else { continue }
             var checks: [ReadinessCheck] = [brokerCheck]
-            if let mongoCheck, name != .email {
+            if let mongoCheck, name != .email, name != .console {
                 checks.append(mongoCheck)
             }
             checks += flowChecks[name] ?? []
@@ -93,6 +105,10 @@ struct Runtime {
                 host.routes = wiring.routes
                 host.webSocketRoutes = wiring.webSocketRoutes
                 host.webSocketConfiguration = wiring.webSocketConfiguration
+            }
+            if name == .console, let flow = try self.makeConsoleFlow(broker: broker, mongo: mongo) {
+                groupServices += flow.services
+                host.routes = flow.routes
             }
             if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
                 groupServices += flow.services
@@ -131,6 +147,7 @@ struct Runtime {
         case .notifications: self.configuration.notifications?.http
         case .email: self.configuration.email?.http
         case .sync: self.configuration.sync?.http
+        case .console: self.configuration.console?.http
         }
     }
 }

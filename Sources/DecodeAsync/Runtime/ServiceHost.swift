@@ -68,6 +68,7 @@ extension ServiceName {
         case .notifications: nil
         case .email: nil
         case .sync: nil
+        case .console: nil
         }
     }
 }

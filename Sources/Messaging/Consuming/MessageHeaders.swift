@@ -17,6 +17,10 @@ public enum MessageHeaders {
     /// ISO-8601 time it reached the dead-letter queue.
     public static let deadLetteredAt = "x-dead-lettered-at"
 
+    /// How many times an operator replayed the message from the dead-letter queue (kept through
+    /// later failures, so a letter that fails again shows it was replayed).
+    public static let replayCount = "x-replay-count"
+
     /// How many times the message was deferred (``MessageHandlingError/deferred(_:)``).
     public static let deferralCount = "x-deferral-count"
     /// Most deferrals before a deferred failure counts as a transient one.

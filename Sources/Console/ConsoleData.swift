@@ -1,0 +1,317 @@
+import AMQPClient
+import Foundation
+import GraphSync
+import Logging
+import Messaging
+import MongoStore
+import NIOConcurrencyHelpers
+import RedisClient
+
+/// What the console reads and changes. Everything comes from state the decode-async processes
+/// share (RabbitMQ, Redis, MongoDB, the graph), so one console serves every instance.
+public final class ConsoleData: Sendable {
+    /// The graph check's clients; nil when `NEO4J_URI` or `MONGO_URI` is unset.
+    public struct Graph: Sendable {
+        public var source: MongoUserSource
+        public var writer: UserGraphWriter
+
+        public init(source: MongoUserSource, writer: UserGraphWriter) {
+            self.source = source
+            self.writer = writer
+        }
+    }
+
+    /// Most dead letters read from one DLQ for the page (the oldest ones).
+    public static let deadLetterReadLimit = 1_000
+    /// Most retry queues looked for per queue (`<queue>.retry.1` ...).
+    static let maxRetryQueues = 20
+
+    let broker: AMQPClient
+    public let queues: [String]
+    let management: ManagementAPI?
+    let redis: RedisClient?
+    let mongo: MongoClient?
+    let graph: Graph?
+    let logger: Logger
+    /// How many retry queues each queue had when last looked at.
+    private let retryQueues = NIOLockedValueBox<[String: Int]>([:])
+    private let graphRunning = NIOLockedValueBox(false)
+    /// Dead-letter operations of one queue run one at a time: a listing holds the letters it read
+    /// (unacknowledged) until it is done, and a replay or delete running meanwhile would not see them.
+    private let gate = KeyedGate()
+
+    public init(
+        broker: AMQPClient, queues: [String], management: ManagementAPI?, redis: RedisClient?, mongo: MongoClient?,
+        graph: Graph?, logger: Logger
+    ) {
+        self.broker = broker
+        self.queues = queues
+        self.management = management
+        self.redis = redis
+        self.mongo = mongo
+        self.graph = graph
+        self.logger = logger
+    }
+
+    // MARK: Overview
+
+    public func overview(now: Date = Date()) async -> Overview {
+        async let queues = self.queueStats()
+        async let presence = self.presence()
+        async let notifications = self.notificationStats(now: now)
+        async let graph = self.graphState()
+        async let throughput = self.throughput(now: now)
+        return Overview(
+            generatedAt: ISO8601DateFormatter().string(from: now),
+            management: self.management != nil,
+            queues: await queues,
+            presence: await presence,
+            notifications: await notifications,
+            graph: await graph,
+            throughput: await throughput)
+    }
+
+    func queueStats() async -> [QueueStats] {
+        await withTaskGroup(of: (Int, QueueStats).self) { group in
+            for (index, queue) in self.queues.enumerated() {
+                group.addTask { (index, await self.stats(of: queue)) }
+            }
+            var results: [(Int, QueueStats)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Depths by passive `queue.declare` (ready messages, consumers); unacknowledged messages and
+    /// rates from the management API when it is configured.
+    func stats(of queue: String) async -> QueueStats {
+        let topology = QueueTopology(queue: queue)
+        var stats = QueueStats(queue: queue)
+        do {
+            let main = try await self.depth(queue)
+            stats.ready = main?.messages
+            stats.consumers = main?.consumers
+            stats.exists = main != nil
+            stats.deadLetters = try await self.depth(topology.deadLetterQueue).map { Int($0.messages) }
+            let known = self.retryQueues.withLockedValue { $0[queue] }
+            var retries: [RetryQueueStats] = []
+            for attempt in 1...Self.maxRetryQueues {
+                if let known, attempt > known { break }
+                guard let depth = try await self.depth(topology.retryQueue(attempt: attempt)) else { break }
+                retries.append(RetryQueueStats(name: topology.retryQueue(attempt: attempt), depth: Int(depth.messages)))
+            }
+            self.retryQueues.withLockedValue { $0[queue] = retries.count }
+            stats.retryQueues = retries
+        } catch {
+            stats.error = "RabbitMQ: \(error)"
+        }
+        if let management = self.management, stats.exists {
+            do {
+                let figures = try await management.queue(queue)
+                stats.unacknowledged = figures.unacknowledged
+                stats.publishRate = figures.publishRate ?? 0
+                stats.deliverRate = figures.deliverRate ?? 0
+            } catch {
+                stats.managementError = "\(error)"
+            }
+        }
+        return stats
+    }
+
+    /// nil when the queue does not exist.
+    private func depth(_ queue: String) async throws -> (messages: Int, consumers: Int)? {
+        do {
+            let result = try await self.broker.withChannel { channel in
+                try await channel.queueDeclare(queue, passive: true)
+            }
+            return (Int(result.messageCount), Int(result.consumerCount))
+        } catch let error as AMQPClientError where error.replyCode == 404 {
+            return nil
+        }
+    }
+
+    /// Users and sockets online, from the presence sets `user_sockets:<id>` every notification
+    /// instance writes.
+    func presence() async -> PresenceStats {
+        guard let redis = self.redis else { return PresenceStats(error: "no Redis configured (REDIS_URI)") }
+        do {
+            var cursor = "0"
+            var users = 0
+            var sockets = 0
+            var scanned = 0
+            repeat {
+                let reply = try await redis.send(["SCAN", .string(cursor), "MATCH", "user_sockets:*", "COUNT", "1000"])
+                guard case .array(let parts?) = reply, parts.count == 2, let next = parts[0].string,
+                    case .array(let keys?) = parts[1]
+                else { throw RedisError(.protocolViolation, "unexpected SCAN reply") }
+                cursor = next
+                for key in keys.compactMap(\.string) {
+                    let count = try await redis.scard(key)
+                    if count > 0 {
+                        users += 1
+                        sockets += Int(count)
+                    }
+                }
+                scanned += keys.count
+            } while cursor != "0" && scanned < 100_000
+            return PresenceStats(users: users, sockets: sockets)
+        } catch {
+            return PresenceStats(error: "Redis: \(error)")
+        }
+    }
+
+    func notificationStats(now: Date) async -> NotificationStats {
+        guard let mongo = self.mongo else { return NotificationStats(error: "no MongoDB configured (MONGO_URI)") }
+        let since = BSON.date(now.addingTimeInterval(-3600))
+        do {
+            let collection = try mongo.collection("notifications")
+            async let stored = collection.countDocuments(["createdAt": .document(["$gte": since])])
+            async let delivered = collection.countDocuments(["delivered_at": .document(["$gte": since])])
+            return NotificationStats(storedLastHour: Int(try await stored), deliveredLastHour: Int(try await delivered))
+        } catch {
+            return NotificationStats(error: "MongoDB: \(error)")
+        }
+    }
+
+    func throughput(now: Date) async -> [ThroughputSeries] {
+        guard let redis = self.redis else { return [] }
+        var all: [ThroughputSeries] = []
+        for queue in self.queues {
+            if let series = try? await ThroughputRecorder.series(queue: queue, redis: redis, now: now) {
+                all.append(series)
+            }
+        }
+        return all
+    }
+
+    // MARK: Dead letters
+
+    /// Throws ``ConsoleError/unknownQueue`` for a queue the console does not show.
+    func deadLetters(of queue: String) throws -> DeadLetterQueue {
+        guard self.queues.contains(queue) else { throw ConsoleError.unknownQueue(queue) }
+        return DeadLetterQueue(client: self.broker, topology: QueueTopology(queue: queue))
+    }
+
+    public func deadLetterPage(queue: String, page: Int, pageSize: Int) async throws -> Page<DeadLetterView> {
+        let letters = try await self.gate.run(queue) { try await self.readLetters(queue) }
+        return Page(oldestFirst: letters.map { DeadLetterView($0) }, page: page, pageSize: pageSize)
+    }
+
+    public func deadLetter(queue: String, id: String) async throws -> DeadLetterView? {
+        try await self.gate.run(queue) { try await self.readLetters(queue) }.first { $0.id == id }
+            .map { DeadLetterView($0, full: true) }
+    }
+
+    private func readLetters(_ queue: String) async throws -> [DeadLetterQueue.Letter] {
+        let dlq = try self.deadLetters(of: queue)
+        do {
+            return try await dlq.list(limit: Self.deadLetterReadLimit)
+        } catch let error as AMQPClientError where error.replyCode == 404 {
+            return []
+        }
+    }
+
+    /// `dlq replay` of the given letters (all when `ids` is nil).
+    public func replay(queue: String, ids: Set<String>?) async throws -> Int {
+        let dlq = try self.deadLetters(of: queue)
+        return try await self.gate.run(queue) { try await dlq.replay(messageIDs: ids) }
+    }
+
+    public func delete(queue: String, ids: Set<String>) async throws -> Int {
+        let dlq = try self.deadLetters(of: queue)
+        return try await self.gate.run(queue) { try await dlq.delete(messageIDs: ids) }
+    }
+
+    /// `dlq purge`.
+    public func purge(queue: String) async throws -> Int {
+        let dlq = try self.deadLetters(of: queue)
+        return Int(try await self.gate.run(queue) { try await dlq.purge() })
+    }
+
+    // MARK: Graph
+
+    func graphState() async -> GraphState {
+        var state = GraphState(available: self.graph != nil, running: self.graphRunning.withLockedValue { $0 })
+        if let mongo = self.mongo {
+            do {
+                state.lastCheck = try await SyncCheckRecord.load(from: mongo).map(GraphState.Check.init)
+            } catch {
+                state.error = "MongoDB: \(error)"
+            }
+        }
+        if self.graph == nil {
+            state.error = state.error ?? "the graph check needs NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD and MONGO_URI"
+        }
+        return state
+    }
+
+    /// `sync check` (and with `fix`, `sync check --fix`): compares, records the result, emits the
+    /// repairs. One at a time per console.
+    public func runCheck(fix: Bool) async throws -> GraphState.Check {
+        guard let graph = self.graph, let mongo = self.mongo else { throw ConsoleError.graphUnavailable }
+        let started = self.graphRunning.withLockedValue { running -> Bool in
+            defer { running = true }
+            return !running
+        }
+        guard started else { throw ConsoleError.checkRunning }
+        defer { self.graphRunning.withLockedValue { $0 = false } }
+        try await graph.writer.ensureSchema()
+        let check = ConsistencyCheck(source: graph.source, writer: graph.writer)
+        var checked = 0
+        let differences = try await check.run { checked = $0 }
+        var emitted: Int?
+        if fix, !differences.isEmpty {
+            let repairs = try await check.repairMessages(for: differences)
+            emitted = try await ConsistencyCheck.emitRepairs(repairs, client: self.broker)
+        }
+        let record = SyncCheckRecord(
+            checkedAt: Date(), checkedUsers: checked, differences: differences, repairsEmitted: emitted,
+            ranBy: "console")
+        try await record.save(in: mongo)
+        return GraphState.Check(record)
+    }
+}
+
+public enum ConsoleError: Error, Equatable, CustomStringConvertible {
+    case unknownQueue(String)
+    case graphUnavailable
+    case checkRunning
+
+    public var description: String {
+        switch self {
+        case .unknownQueue(let queue): "the console does not show a queue named \(queue)"
+        case .graphUnavailable: "the graph check is not configured (NEO4J_URI and MONGO_URI)"
+        case .checkRunning: "a check is already running"
+        }
+    }
+}
+
+/// Runs bodies with the same key one after the other, in arrival order.
+actor KeyedGate {
+    private var busy: Set<String> = []
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func run<Result: Sendable>(_ key: String, _ body: @Sendable () async throws -> Result) async throws -> Result {
+        await self.enter(key)
+        defer { self.leave(key) }
+        return try await body()
+    }
+
+    private func enter(_ key: String) async {
+        guard self.busy.contains(key) else {
+            self.busy.insert(key)
+            return
+        }
+        await withCheckedContinuation { self.waiting[key, default: []].append($0) }
+    }
+
+    private func leave(_ key: String) {
+        if var queue = self.waiting[key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            self.waiting[key] = queue.isEmpty ? nil : queue
+            next.resume()
+        } else {
+            self.busy.remove(key)
+        }
+    }
+}

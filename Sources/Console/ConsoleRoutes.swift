@@ -1,0 +1,221 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The console's HTTP surface (docs/console.md): the sign-in form, the page and its static files,
+/// and the JSON API under `/api/`.
+///
+/// - `GET /login`, `POST /login` (form field `token`), `POST /logout`.
+/// - `GET /` and `GET /static/<file>`: the page (plain HTML, CSS, JavaScript from the binary's
+///   resources). Without a session, `/` redirects to `/login`.
+/// - `/api/...`: JSON, with the session cookie or `Authorization: Bearer <token>`; 401 otherwise.
+///
+/// Every POST with an `Origin` header that is not the request's own origin is refused with 403,
+/// before anything else is looked at.
+public struct ConsoleRoutes: Sendable {
+    let auth: ConsoleAuth
+    let data: ConsoleData
+    let assets: ConsoleAssets
+    let logger: Logger
+
+    public init(token: String, data: ConsoleData, logger: Logger) throws {
+        self.auth = ConsoleAuth(token: token)
+        self.data = data
+        self.assets = try ConsoleAssets.load()
+        self.logger = logger
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.add(middleware: ConsoleGuard<Context>(auth: self.auth))
+        router.get("login") { _, _ in
+            self.assets.page(self.assets.loginPage(), status: .ok)
+        }
+        router.post("login") { request, _ in
+            try await self.signIn(request)
+        }
+        router.post("logout") { _, _ in
+            Response(status: .seeOther, headers: [.location: "/login", .setCookie: ConsoleAuth.signOutCookie])
+        }
+        router.get("/") { request, _ in
+            guard self.isAuthorized(request) else {
+                return Response(status: .seeOther, headers: [.location: "/login"])
+            }
+            return self.assets.page(self.assets.index, status: .ok)
+        }
+        router.get("static/:file") { _, context in
+            self.assets.staticFile(context.parameters.get("file") ?? "")
+        }
+        let api = router.group("api")
+        api.get("overview") { _, _ in
+            Self.json(await self.data.overview())
+        }
+        api.get("queues/:queue/dead-letters") { request, context in
+            let queue = context.parameters.get("queue") ?? ""
+            let query = request.uri.queryParameters
+            let page = query["page"].flatMap { Int(String($0)) } ?? 1
+            let size = min(100, max(1, query["page_size"].flatMap { Int(String($0)) } ?? 20))
+            return try await self.answer {
+                Self.json(try await self.data.deadLetterPage(queue: queue, page: page, pageSize: size))
+            }
+        }
+        api.get("queues/:queue/dead-letters/letter") { request, context in
+            let queue = context.parameters.get("queue") ?? ""
+            let id = request.uri.queryParameters["id"].map(String.init) ?? ""
+            return try await self.answer {
+                guard let letter = try await self.data.deadLetter(queue: queue, id: id) else {
+                    return Self.error(.notFound, "no dead letter \(id) in \(queue).dlq")
+                }
+                return Self.json(letter)
+            }
+        }
+        api.post("queues/:queue/dead-letters/replay") { request, context in
+            let queue = context.parameters.get("queue") ?? ""
+            return try await self.answer {
+                let body = try await Self.decode(LetterSelection.self, request)
+                guard body.all == true || !(body.ids ?? []).isEmpty else {
+                    return Self.error(.badRequest, "give {\"ids\": [...]} or {\"all\": true}")
+                }
+                let ids = body.all == true ? nil : Set(body.ids ?? [])
+                return Self.json(["replayed": try await self.data.replay(queue: queue, ids: ids)])
+            }
+        }
+        api.post("queues/:queue/dead-letters/delete") { request, context in
+            let queue = context.parameters.get("queue") ?? ""
+            return try await self.answer {
+                let body = try await Self.decode(LetterSelection.self, request)
+                guard let ids = body.ids, !ids.isEmpty else { return Self.error(.badRequest, "give {\"ids\": [...]}") }
+                return Self.json(["deleted": try await self.data.delete(queue: queue, ids: Set(ids))])
+            }
+        }
+        api.post("queues/:queue/dead-letters/purge") { request, context in
+            let queue = context.parameters.get("queue") ?? ""
+            return try await self.answer {
+                let body = try await Self.decode(PurgeConfirmation.self, request)
+                guard body.confirm == queue else {
+                    return Self.error(.badRequest, "confirm with {\"confirm\": \"\(queue)\"}")
+                }
+                return Self.json(["purged": try await self.data.purge(queue: queue)])
+            }
+        }
+        api.post("graph/check") { _, _ in
+            try await self.answer { Self.json(try await self.data.runCheck(fix: false)) }
+        }
+        api.post("graph/fix") { _, _ in
+            try await self.answer { Self.json(try await self.data.runCheck(fix: true)) }
+        }
+    }
+
+    struct LetterSelection: Decodable {
+        var ids: [String]?
+        var all: Bool?
+    }
+
+    struct PurgeConfirmation: Decodable {
+        var confirm: String?
+    }
+
+    func isAuthorized(_ request: Request) -> Bool {
+        self.auth.isAuthorized(cookieHeader: request.headers[.cookie], authorization: request.headers[.authorization])
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16_384)
+        let token = Self.formField("token", in: String(buffer: body))
+        guard let token, self.auth.isToken(token) else {
+            self.logger.notice("console: sign-in refused")
+            return self.assets.page(
+                self.assets.loginPage(error: "That is not the console token."), status: .unauthorized)
+        }
+        self.logger.info("console: signed in")
+        return Response(status: .seeOther, headers: [.location: "/", .setCookie: self.auth.signInCookie()])
+    }
+
+    /// A field of an `application/x-www-form-urlencoded` body.
+    static func formField(_ name: String, in body: String) -> String? {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            let key = parts[0].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            if key == name {
+                return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            }
+        }
+        return nil
+    }
+
+    /// Runs a handler, answering a known failure with its status and message.
+    func answer(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let error as ConsoleError {
+            switch error {
+            case .unknownQueue: return Self.error(.notFound, error.description)
+            case .graphUnavailable: return Self.error(.serviceUnavailable, error.description)
+            case .checkRunning: return Self.error(.conflict, error.description)
+            }
+        } catch let error as ConsoleRequestError {
+            return Self.error(.badRequest, error.message)
+        } catch {
+            self.logger.warning("console: request failed", metadata: ["error": "\(error)"])
+            return Self.error(.badGateway, "\(error)")
+        }
+    }
+
+    static func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        do {
+            return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+        } catch {
+            throw ConsoleRequestError(message: "the body must be JSON")
+        }
+    }
+
+    static func json<Body: Encodable>(_ body: Body, _ status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(body)) ?? Data(#"{"message":"not encodable","statusCode":500}"#.utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        struct Failure: Encodable {
+            var statusCode: Int
+            var message: String
+        }
+        return self.json(Failure(statusCode: status.code, message: message), status)
+    }
+}
+
+struct ConsoleRequestError: Error {
+    var message: String
+}
+
+/// Refuses a state-changing request from another origin (403), and an API request without a
+/// session or bearer token (401).
+struct ConsoleGuard<Context: RequestContext>: RouterMiddleware {
+    let auth: ConsoleAuth
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if request.method != .get, request.method != .head {
+            let host = request.head.authority
+            guard ConsoleAuth.isSameOrigin(origin: request.headers[.origin], host: host) else {
+                return ConsoleRoutes.error(.forbidden, "cross-origin request refused")
+            }
+        }
+        if request.uri.path.hasPrefix("/api/") {
+            guard
+                self.auth.isAuthorized(
+                    cookieHeader: request.headers[.cookie], authorization: request.headers[.authorization])
+            else {
+                return ConsoleRoutes.error(.unauthorized, "sign in, or send Authorization: Bearer <CONSOLE_TOKEN>")
+            }
+        }
+        return try await next(request, context)
+    }
+}

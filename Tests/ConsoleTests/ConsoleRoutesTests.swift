@@ -1,0 +1,101 @@
+import AMQPClient
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+@testable import Console
+
+/// Sign-in, sessions and the origin rule through the router, without a network: no route used here
+/// reaches the broker (the client is never started).
+@Suite struct ConsoleRoutesTests {
+    static let token = "unit-console-token"
+
+    func application() throws -> some ApplicationProtocol {
+        let broker = AMQPClient(
+            configuration: .init(connection: try AMQPConnectionConfiguration(uri: "amqp://127.0.0.1:1")),
+            logger: Logger(label: "test"))
+        let data = ConsoleData(
+            broker: broker, queues: ["q1"], management: nil, redis: nil, mongo: nil, graph: nil,
+            logger: Logger(label: "test"))
+        let routes = try ConsoleRoutes(token: Self.token, data: data, logger: Logger(label: "test"))
+        let router = Router()
+        routes.register(on: router)
+        return Application(router: router)
+    }
+
+    @Test func thePageSendsStrangersToTheSignInForm() async throws {
+        try await self.application().test(.router) { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.status == .seeOther)
+            #expect(page.headers[.location] == "/login")
+            let form = try await client.execute(uri: "/login", method: .get)
+            #expect(form.status == .ok)
+            #expect(String(buffer: form.body).contains(#"name="token""#))
+            let api = try await client.execute(uri: "/api/overview", method: .get)
+            #expect(api.status == .unauthorized)
+        }
+    }
+
+    @Test func aWrongTokenGets401AndTheFormAgain() async throws {
+        try await self.application().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "token=guess"))
+            #expect(response.status == .unauthorized)
+            #expect(response.headers[.setCookie] == nil)
+            let body = String(buffer: response.body)
+            #expect(body.contains(#"name="token""#))
+            #expect(body.contains("not the console token"))
+        }
+    }
+
+    @Test func theRightTokenSignsInWithASessionCookieThatOpensThePage() async throws {
+        try await self.application().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "token=\(Self.token)"))
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location] == "/")
+            let cookie = try #require(response.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly"))
+            #expect(cookie.contains("SameSite=Strict"))
+            #expect(!cookie.contains(Self.token))
+            let pair = String(cookie.prefix { $0 != ";" })
+            let page = try await client.execute(uri: "/", method: .get, headers: [.cookie: pair])
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains("/static/console.js"))
+            #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+        }
+    }
+
+    @Test func aForeignOriginIsRefusedEvenWithTheToken() async throws {
+        try await self.application().test(.router) { client in
+            let headers: HTTPFields = [
+                .authorization: "Bearer \(Self.token)", .origin: "http://evil.example",
+                .contentType: "application/json",
+            ]
+            for path in ["/api/queues/q1/dead-letters/purge", "/api/queues/q1/dead-letters/replay", "/login"] {
+                let response = try await client.execute(
+                    uri: path, method: .post, headers: headers, body: ByteBuffer(string: #"{"confirm":"q1"}"#))
+                #expect(response.status == .forbidden, "\(path)")
+            }
+        }
+    }
+
+    @Test func onlyTheConsolesQueuesCanBeOperated() async throws {
+        try await self.application().test(.router) { client in
+            let response = try await client.execute(
+                uri: "/api/queues/someone_elses_queue/dead-letters/purge", method: .post,
+                headers: [.authorization: "Bearer \(Self.token)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"confirm":"someone_elses_queue"}"#))
+            #expect(response.status == .notFound)
+            let unconfirmed = try await client.execute(
+                uri: "/api/queues/q1/dead-letters/purge", method: .post,
+                headers: [.authorization: "Bearer \(Self.token)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"confirm":"q2"}"#))
+            #expect(unconfirmed.status == .badRequest)
+        }
+    }
+}
