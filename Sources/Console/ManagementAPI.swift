@@ -91,15 +91,22 @@ public struct ManagementAPI: Sendable {
         let endpoint = self.endpoint
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: (Int, [UInt8]).self)
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount(self.timeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ManagementResponseCollector(promise: promise))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(TimeAmount(self.timeout))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ManagementResponseCollector(promise: promise))
+                    }
                 }
-            }
-            .connect(host: endpoint.host, port: endpoint.port).get()
+                .connect(host: endpoint.host, port: endpoint.port).get()
+        } catch {
+            // No connection, no answer: the promise must not be left pending.
+            promise.fail(error)
+            throw error
+        }
         let timeout = channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
             promise.fail(ManagementAPIError(message: "no answer within the timeout"))
             channel.close(promise: nil)

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Testing
 
 @testable import Console
@@ -32,5 +34,16 @@ import Testing
                 fromJSON: Array(#"{"messages_ready":0,"messages_unacknowledged":0,"consumers":0}"#.utf8)))
         #expect(idle.publishRate == nil)
         #expect(ManagementAPI.figures(fromJSON: Array("not json".utf8)) == nil)
+    }
+
+    /// An API that cannot be reached (the plugin off, a wrong port) is an error for the page to
+    /// show, not a crash: a port on loopback that nothing listens on refuses the connection.
+    @Test func anUnreachableAPIIsAnError() async throws {
+        let closed = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(closed.localAddress?.port)
+        try await closed.close()
+        let api = try #require(ManagementAPI(uri: "http://127.0.0.1:\(port)", timeout: .seconds(2)))
+        await #expect(throws: (any Error).self) { try await api.queue("email_queue") }
     }
 }
