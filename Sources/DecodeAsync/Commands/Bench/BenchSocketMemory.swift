@@ -21,9 +21,16 @@ enum BenchSocketMemory {
             // Idle: let the connect work settle before measuring.
             try await Task.sleep(for: .seconds(3))
             let after = Self.residentBytes(pid: nil)
+            let heapAfter = Self.heapInUse()
             Self.report(
                 "decode-async", clients: clients, before: before, after: after, sockets: service.server.localSocketCount
             )
+            if let heapBefore, let heapAfter {
+                print(
+                    String(
+                        format: "decode-async     malloc in use per idle WebSocket %8.1f KB (glibc malloc_stats)",
+                        Double(heapAfter - heapBefore) / Double(clients) / 1000))
+            }
             holder.stop()
         }
         let baseline = try HeldProcess(python, ["scripts/bench_socketio_python.py", "--serve"], secret: secret)
@@ -75,6 +82,7 @@ enum BenchSocketMemory {
         let saved = dup(2)
         dup2(file, 2)
         mallocStats()
+        fflush(nil)  // every stream: stderr may be buffered
         dup2(saved, 2)
         close(saved)
         close(file)
