@@ -79,9 +79,7 @@ async def talk(session, url, secret, connected, stop):
             text = message.data
             if text == "2":
                 await ws.send_str("3")
-            if os.environ.get("HOLD_DEBUG"):
-                print("received", text[:40], file=sys.stderr, flush=True)
-            if not ready and text.startswith("42" + NAMESPACE + ',["user_connected"'):
+            elif not ready and text.startswith("42" + NAMESPACE + ',["user_connected"'):
                 ready = True
                 connected.set_result(True)
             elif text.startswith("41"):
