@@ -86,12 +86,15 @@ extension SocketIOServer {
         // Set when the client's side ended first: then the library answers the close (with 1009 for
         // an oversized message) and the writer must not close with its own code.
         let readerEnded = NIOLockedValueBox(false)
-        let writer = WebSocketFrameWriter(outbound: outbound) {
-            // The session ended on our side: close the WebSocket, which ends the reader below.
-            guard !readerEnded.withLockedValue({ $0 }) else { return }
-            let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
-            try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
-        }
+        let writer = WebSocketFrameWriter(
+            write: { try await outbound.write(.text($0)) },
+            onFinish: {
+                // The session ended on our side: close the WebSocket, which ends the reader below.
+                guard !readerEnded.withLockedValue({ $0 }) else { return }
+                let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
+                try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
+            }
+        )
         let (attached, outcomes) = socket.attachWebSocket(sink: writer, upgrade: upgrade)
         writer.arm(closing: attached != nil)
         await self.process(outcomes, of: socket)
@@ -250,12 +253,13 @@ final class WebSocketFrameWriter: SocketIOSocket.FrameSink {
         var drainWaiter: CheckedContinuation<Void, Never>?
     }
 
-    private let outbound: WebSocketOutboundWriter
+    private let writeText: @Sendable (String) async throws -> Void
     private let onFinish: @Sendable () async -> Void
     private let state = NIOLockedValueBox(State())
 
-    init(outbound: WebSocketOutboundWriter, onFinish: @escaping @Sendable () async -> Void) {
-        self.outbound = outbound
+    /// `write` sends one text frame (the WebSocket's outbound writer).
+    init(write: @escaping @Sendable (String) async throws -> Void, onFinish: @escaping @Sendable () async -> Void) {
+        self.writeText = write
         self.onFinish = onFinish
     }
 
@@ -326,7 +330,7 @@ final class WebSocketFrameWriter: SocketIOSocket.FrameSink {
             for frame in frames {
                 if !failedNow {
                     do {
-                        try await self.outbound.write(.text(frame.text))
+                        try await self.writeText(frame.text)
                     } catch {
                         failedNow = true
                     }
