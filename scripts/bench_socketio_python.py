@@ -4,10 +4,21 @@ A python-socketio AsyncServer (ASGI on uvicorn) and N python-socketio AsyncClien
 one process, as the Swift bench runs server and clients in one process: connect N clients, each
 joins its user room; emit to every room R times; report connect rate, memory per connection and
 emit-to-receipt latency in the same format as the Swift bench.
+
+With `--serve`, only the server: it checks the access tokens the clients of
+scripts/socketio_hold_clients.py send (HS256 with BENCH_TOKEN_SECRET, as decode-async does), joins
+each to its user room, emits `user_connected`, prints `port N` and serves until its standard input
+closes; `decode-async bench socketio --memory` measures its resident memory with the clients held
+by other processes.
 """
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import os
+import sys
 import time
 
 import socketio
@@ -97,9 +108,60 @@ async def main(clients, rounds):
     await serving
 
 
+def verified_user(token, secret):
+    """The `user_id` of a valid HS256 access token, else None."""
+    try:
+        header, payload, signature = token.split(".")
+        expected = hmac.new(secret.encode(), (header + "." + payload).encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), expected):
+            return None
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if claims.get("exp", 0) <= time.time() or claims.get("iss") != "decode-auth-service":
+            return None
+        if claims.get("aud") != "decode-frontend":
+            return None
+        user = claims.get("user_id")
+        return user if isinstance(user, str) else None
+    except (ValueError, TypeError):
+        return None
+
+
+async def serve():
+    secret = os.environ["BENCH_TOKEN_SECRET"]
+    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
+
+    @server.on("connect", namespace=NAMESPACE)
+    async def connect(sid, environ, auth):
+        user = verified_user((auth or {}).get("token") or "", secret)
+        if not user:
+            return False
+        await server.enter_room(sid, "user_" + user, namespace=NAMESPACE)
+        await server.emit("user_connected", {"userId": user, "socketId": sid}, to=sid, namespace=NAMESPACE)
+
+    config = uvicorn.Config(socketio.ASGIApp(server), host="127.0.0.1", port=0, log_level="error", backlog=4096)
+    http = uvicorn.Server(config)
+    serving = asyncio.create_task(http.serve())
+    while not http.started:
+        await asyncio.sleep(0.05)
+    print("port %d" % http.servers[0].sockets[0].getsockname()[1], flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    http.should_exit = True
+    await serving
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help="only the server, for held clients (see above)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.clients, arguments.rounds))
+    if arguments.serve:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])  # a parent may have blocked them
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+        asyncio.run(serve())
+    else:
+        asyncio.run(main(arguments.clients, arguments.rounds))

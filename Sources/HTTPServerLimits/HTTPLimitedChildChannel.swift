@@ -27,6 +27,11 @@ public struct HTTPLimitedChildChannel<Base: ServerChildChannel>: ServerChildChan
         self.limits = limits
     }
 
+    /// The receive buffers of every connection: 512 bytes first, then as NIO's adaptive default.
+    static var receiveBuffers: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+    }
+
     /// Sets up the base pipeline, then inserts the limits handler after the decoder.
     ///
     /// Fails the channel when the base pipeline has no HTTP/1 request decoder.
@@ -34,6 +39,10 @@ public struct HTTPLimitedChildChannel<Base: ServerChildChannel>: ServerChildChan
         let limits = self.limits
         return self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
+            // Each connection keeps its last receive buffer for the next read; NIO's first one is
+            // 2 KiB. Idle WebSockets read a few hundred bytes at most, so start at 512 bytes (it
+            // still doubles, up to 64 KiB, as reads fill it).
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             let cutMark = HTTPConnectionCutMark()
             try operations.addHandler(HTTPLimitsHandler(limits: limits, cutMark: cutMark), position: .after(decoder))

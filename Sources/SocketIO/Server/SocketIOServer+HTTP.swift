@@ -83,55 +83,45 @@ extension SocketIOServer {
     private func serveWebSocket(
         _ socket: SocketIOSocket, upgrade: Bool, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
     ) async throws {
-        let (frames, continuation) = AsyncStream<SocketIOSocket.Frame>.makeStream()
-        let (attached, outcomes) = socket.attachWebSocket(continuation, upgrade: upgrade)
+        // Set when the client's side ended first: then the library answers the close (with 1009 for
+        // an oversized message) and the writer must not close with its own code.
+        let readerEnded = NIOLockedValueBox(false)
+        let writer = WebSocketFrameWriter(
+            write: { try await outbound.write(.text($0)) },
+            onFinish: {
+                // The session ended on our side: close the WebSocket, which ends the reader below.
+                guard !readerEnded.withLockedValue({ $0 }) else { return }
+                let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
+                try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
+            }
+        )
+        let (attached, outcomes) = socket.attachWebSocket(sink: writer, upgrade: upgrade)
+        writer.arm(closing: attached != nil)
         await self.process(outcomes, of: socket)
         // Refused (a second probe socket, or the session changed since `shouldUpgrade`): returning
         // closes this WebSocket and leaves the session as it was.
         guard let generation = attached else { return }
-        // Set when the client's side ended first: then the library answers the close (with 1009 for
-        // an oversized message) and the writer must not close with its own code.
-        let readerEnded = NIOLockedValueBox(false)
         var readerError: (any Error)?
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // The writer: frames in order; each frame's waiters hear whether it was written.
-                var failed = false
-                for await frame in frames {
-                    if !failed {
-                        do {
-                            try await outbound.write(.text(frame.text))
-                        } catch {
-                            failed = true
-                        }
-                    }
-                    for waiter in frame.written { waiter.resume(returning: !failed) }
-                }
-                // The session ended on our side: close the WebSocket, which ends the reader below.
-                if !readerEnded.withLockedValue({ $0 }) {
-                    let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
-                    try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
+        do {
+            for try await message in inbound.messages(maxSize: self.configuration.maxPayload) {
+                switch message {
+                case .text(let text):
+                    await self.process(socket.webSocketText(text), of: socket)
+                case .binary:
+                    // Binary Socket.IO attachments are not part of this protocol's events.
+                    continue
                 }
             }
-            do {
-                for try await message in inbound.messages(maxSize: self.configuration.maxPayload) {
-                    switch message {
-                    case .text(let text):
-                        await self.process(socket.webSocketText(text), of: socket)
-                    case .binary:
-                        // Binary Socket.IO attachments are not part of this protocol's events.
-                        continue
-                    }
-                }
-                readerEnded.withLockedValue { $0 = true }
-                await self.process(socket.webSocketClosed(generation, reason: "transport close"), of: socket)
-            } catch {
-                readerEnded.withLockedValue { $0 = true }
-                readerError = error
-                await self.process(socket.webSocketClosed(generation, reason: "transport error"), of: socket)
-            }
-            try await group.waitForAll()
+            readerEnded.withLockedValue { $0 = true }
+            await self.process(socket.webSocketClosed(generation, reason: "transport close"), of: socket)
+        } catch {
+            readerEnded.withLockedValue { $0 = true }
+            readerError = error
+            await self.process(socket.webSocketClosed(generation, reason: "transport error"), of: socket)
         }
+        // What was queued is written (or fails) before the library closes the WebSocket.
+        writer.finish()
+        await writer.drained()
         if let readerError {
             // The WebSocket library closes with the matching code (1009 for a message over maxPayload).
             throw readerError
@@ -256,5 +246,127 @@ extension SocketIOServer {
         headers[.contentType] = "application/json"
         let body = JSONValue.object(["code": .number(Double(error.rawValue)), "message": .string(error.message)])
         return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
+    }
+}
+
+/// Writes a WebSocket's frames in order, each frame's waiters hearing whether it was written, with
+/// no task of its own while there is nothing to write: a task starts when a frame is queued and
+/// ends when the queue is empty (an idle socket holds only this object). After ``finish()`` and the
+/// last write, `onFinish` runs once if ``arm(closing:)`` said so (not for a refused attachment).
+final class WebSocketFrameWriter: SocketIOSocket.FrameSink {
+    private struct State {
+        var queue: [SocketIOSocket.Frame] = []
+        var writing = false
+        var finished = false
+        var failed = false
+        /// Whether `onFinish` runs at the end; nil until the attachment was decided.
+        var closing: Bool?
+        /// Finished and written before the attachment was decided: ``arm(closing:)`` ends it.
+        var endPending = false
+        var drained = false
+        var drainWaiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let writeText: @Sendable (String) async throws -> Void
+    private let onFinish: @Sendable () async -> Void
+    private let state = NIOLockedValueBox(State())
+
+    /// `write` sends one text frame (the WebSocket's outbound writer).
+    init(write: @escaping @Sendable (String) async throws -> Void, onFinish: @escaping @Sendable () async -> Void) {
+        self.writeText = write
+        self.onFinish = onFinish
+    }
+
+    func yield(_ frame: SocketIOSocket.Frame) {
+        let start = self.state.withLockedValue { state -> Bool? in
+            guard !state.finished else { return nil }
+            state.queue.append(frame)
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        switch start {
+        case nil:
+            // Nothing is written after the end; its waiters hear so.
+            for waiter in frame.written { waiter.resume(returning: false) }
+        case true?:
+            Task { await self.write() }
+        case false?:
+            break
+        }
+    }
+
+    func finish() {
+        let start = self.state.withLockedValue { state -> Bool in
+            guard !state.finished else { return false }
+            state.finished = true
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        if start { Task { await self.write() } }
+    }
+
+    /// Whether the end runs `onFinish` (the WebSocket was attached) or not (it was refused).
+    func arm(closing: Bool) {
+        let end = self.state.withLockedValue { state -> Bool in
+            state.closing = closing
+            defer { state.endPending = false }
+            return state.endPending
+        }
+        if end { Task { await self.end() } }
+    }
+
+    /// Returns once ``finish()`` was called and everything before it was written.
+    func drained() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = self.state.withLockedValue { state -> Bool in
+                guard !state.drained else { return true }
+                state.drainWaiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Writes until the queue is empty; the one writing task at a time.
+    private func write() async {
+        while true {
+            let (frames, finishing, failed) = self.state.withLockedValue { state in
+                let frames = state.queue
+                state.queue.removeAll()
+                if frames.isEmpty && !state.finished { state.writing = false }
+                return (frames, state.finished && frames.isEmpty, state.failed)
+            }
+            if finishing { break }
+            if frames.isEmpty { return }
+            var failedNow = failed
+            for frame in frames {
+                if !failedNow {
+                    do {
+                        try await self.writeText(frame.text)
+                    } catch {
+                        failedNow = true
+                    }
+                }
+                for waiter in frame.written { waiter.resume(returning: !failedNow) }
+            }
+            if failedNow != failed { self.state.withLockedValue { $0.failed = true } }
+        }
+        let decided = self.state.withLockedValue { state -> Bool in
+            if state.closing == nil { state.endPending = true }
+            return state.closing != nil
+        }
+        if decided { await self.end() }
+    }
+
+    private func end() async {
+        if self.state.withLockedValue({ $0.closing == true }) { await self.onFinish() }
+        let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.drained = true
+            defer { state.drainWaiter = nil }
+            return state.drainWaiter
+        }
+        waiter?.resume()
     }
 }

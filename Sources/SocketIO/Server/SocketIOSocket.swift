@@ -30,6 +30,20 @@ public final class SocketIOSocket: Sendable {
         var written: [CheckedContinuation<Bool, Never>]
     }
 
+    /// Where an attached WebSocket's frames go, in order; `finish` ends it (no frames after it).
+    protocol FrameSink: Sendable {
+        func yield(_ frame: Frame)
+        func finish()
+    }
+
+    /// Frames into an `AsyncStream` (the tests read them there).
+    struct StreamSink: FrameSink {
+        let continuation: AsyncStream<Frame>.Continuation
+
+        func yield(_ frame: Frame) { self.continuation.yield(frame) }
+        func finish() { self.continuation.finish() }
+    }
+
     private struct AckWaiter: Sendable {
         var deadline: ContinuousClock.Instant
         var handler: AckHandler
@@ -40,7 +54,7 @@ public final class SocketIOSocket: Sendable {
         var namespace: SocketIONamespaceSession
         var userID: String?
         var parkedPoll: CheckedContinuation<PollResult, Never>?
-        var webSocket: AsyncStream<Frame>.Continuation?
+        var webSocket: (any FrameSink)?
         /// Counts attached WebSockets, so that the end of a refused or replaced one is told apart.
         var webSocketGeneration = 0
         /// Emits waiting for their packet to leave (the polling outbox or the WebSocket).
@@ -164,6 +178,11 @@ public final class SocketIOSocket: Sendable {
     /// frames for it arrive on `frames`. Returns the attachment's number for
     /// ``webSocketClosed(_:reason:)``, or nil when the session refused it (`frames` is finished).
     func attachWebSocket(_ frames: AsyncStream<Frame>.Continuation, upgrade: Bool) -> (Int?, [Outcome]) {
+        self.attachWebSocket(sink: StreamSink(continuation: frames), upgrade: upgrade)
+    }
+
+    /// ``attachWebSocket(_:upgrade:)`` with any sink for the frames.
+    func attachWebSocket(sink frames: any FrameSink, upgrade: Bool) -> (Int?, [Outcome]) {
         self.state.withLockedValue { state in
             var outcomes: [Outcome] = []
             let action = upgrade ? state.engine.upgradeSocketOpened() : state.engine.webSocketOpened()

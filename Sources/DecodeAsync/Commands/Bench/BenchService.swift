@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import HTTPServerLimits
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -28,12 +29,12 @@ struct BenchService {
 
     static func run(
         flow: (queue: String, database: String)?,
+        secret: String = UUID().uuidString,
         _ body: @Sendable (BenchService, Flow?) async throws -> Void
     ) async throws {
         var quiet = Logger(label: "bench")
         quiet.logLevel = .error
         let environment = ProcessInfo.processInfo.environment
-        let secret = UUID().uuidString
         let redis = RedisClient(
             configuration: try RedisConfiguration(uri: environment["REDIS_URI"] ?? "redis://127.0.0.1:6379"),
             logger: quiet)
@@ -74,8 +75,9 @@ struct BenchService {
         let port = NIOLockedValueBox(0)
         let application = Application(
             router: router,
+            // As `serve` builds it (ServiceHost): the HTTP limits' handler on every connection.
             server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: server.webSocketConfiguration)),
+                webSocketRouter: webSocketRouter, configuration: server.webSocketConfiguration, limits: HTTPLimits()),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), backlog: 4096),
             onServerRunning: { channel in port.withLockedValue { $0 = channel.localAddress?.port ?? 0 } },
             logger: quiet

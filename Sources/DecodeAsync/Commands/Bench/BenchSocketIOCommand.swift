@@ -22,7 +22,24 @@ extension BenchCommand {
         @Option(help: "Emits in flight at once (1: one at a time, as the python-socketio baseline emits).")
         var inFlight = 64
 
+        @Flag(
+            help: """
+                Only server memory: the clients are held idle by other processes \
+                (scripts/socketio_hold_clients.py), then the same for python-socketio.
+                """)
+        var memory = false
+
+        @Option(help: "With --memory: the client-holding processes.")
+        var processes = 4
+
+        @Option(help: "With --memory: the Python with python-socketio, uvicorn and aiohttp.")
+        var python = ".venv/bin/python"
+
         func run() async throws {
+            if self.memory {
+                try await BenchSocketMemory.run(clients: self.clients, processes: self.processes, python: self.python)
+                return
+            }
             let clients = self.clients
             let rounds = self.rounds
             let window = max(1, self.inFlight)
