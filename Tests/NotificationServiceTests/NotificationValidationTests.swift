@@ -120,7 +120,13 @@ import Testing
         #expect(payload["userId"]?.stringValue == "665f1c2e9b1d4a0012345678")
         #expect(payload["data"]?["id"]?.stringValue == notification.id.hex)
         #expect(payload["timestamp"]?.stringValue?.hasSuffix("Z") == true)
-        #expect(NotificationDelivery.notificationID([payload]) == notification.id)
+        // The push names its notification in its context, which comes back with its outcomes.
+        let emit = RoomEmit(
+            room: RoomEmit.userRoom(notification.userID.hex), event: NotificationDelivery.receivedEvent,
+            arguments: [payload], context: NotificationDelivery.context(of: notification))
+        #expect(NotificationDelivery.notificationID(emit) == notification.id)
+        #expect(emit.context["notification_type"] == notification.type)
+        #expect(NotificationDelivery.notificationID(RoomEmit(room: nil, event: "x", arguments: [payload])) == nil)
     }
 }
 

@@ -221,9 +221,15 @@ struct SocketIOSocketTests {
     @Test func busMessagesRoundTrip() throws {
         let message = BusMessage(
             origin: "gw-a",
-            emit: RoomEmit(room: "user_1", event: "notification_received", arguments: [.string("x")], wantsAck: true)
+            emit: RoomEmit(
+                room: "user_1", event: "notification_received", arguments: [.string("x")], wantsAck: true,
+                context: ["notification_id": "665f1c2e9b1d4a0012345678", "notification_type": "info"])
         )
         #expect(BusMessage(message.buffer) == message)
+        // What the delegate is given back travels with the emit; a context that is not strings is refused.
+        #expect(BusMessage(message.buffer)?.emit.context["notification_type"] == "info")
+        #expect(
+            BusMessage(.init(string: #"{"origin":"a","event":"e","arguments":[],"context":{"n":1}}"#)) == nil)
         #expect(BusMessage(.init(string: "{\"origin\":1}")) == nil)
     }
 

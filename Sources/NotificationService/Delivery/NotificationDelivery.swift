@@ -206,7 +206,8 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         let dimensions = [("event_type", Self.receivedEvent), ("notification_type", notification.type)]
         let start = ContinuousClock.now
         await self.server.emit(
-            toUser: notification.userID.hex, Self.receivedEvent, [Self.payload(notification)], wantsAck: true)
+            toUser: notification.userID.hex, Self.receivedEvent, [Self.payload(notification)], wantsAck: true,
+            context: Self.context(of: notification))
         Metrics.Timer(label: "websocket.message.duration", dimensions: dimensions).record(duration: .now - start)
     }
 
@@ -227,7 +228,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     }
 
     /// `notification_received`'s payload: the state before delivery is recorded (COMPAT.md 3.4).
-    static func payload(_ notification: Notification) -> JSONValue {
+    public static func payload(_ notification: Notification) -> JSONValue {
         self.envelope(Self.receivedEvent, data: notification.socketJSON, userID: notification.userID.hex)
     }
 
@@ -244,10 +245,10 @@ public final class NotificationDelivery: SocketIOServerDelegate {
 
     /// A push was written to `sockets` of this instance's sockets: the notification is delivered.
     public func roomEmitDelivered(_ emit: RoomEmit, sockets: Int) async {
-        guard emit.event == Self.receivedEvent, sockets > 0, let id = Self.notificationID(emit.arguments) else {
+        guard emit.event == Self.receivedEvent, sockets > 0, let id = Self.notificationID(emit) else {
             return
         }
-        let type = emit.arguments.first?["data"]?["type"]?.stringValue ?? "unknown"
+        let type = emit.context[Self.typeKey] ?? "unknown"
         Counter(
             label: "websocket.message.sent",
             dimensions: [("event_type", Self.receivedEvent), ("notification_type", type)]
@@ -257,7 +258,7 @@ public final class NotificationDelivery: SocketIOServerDelegate {
     }
 
     public func roomEmitAcknowledged(_ emit: RoomEmit, userID: String, reply: [JSONValue]) async {
-        guard emit.event == Self.receivedEvent, let id = Self.notificationID(emit.arguments) else { return }
+        guard emit.event == Self.receivedEvent, let id = Self.notificationID(emit) else { return }
         self.records.append(.acknowledged(id))
     }
 
@@ -375,7 +376,15 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         self.inFlight.withLockedValue { _ = $0.remove(id) }
     }
 
-    static func notificationID(_ arguments: [JSONValue]) -> BSONObjectID? {
-        arguments.first?["data"]?["id"]?.stringValue.flatMap(BSONObjectID.init(hex:))
+    static let idKey = "notification_id"
+    static let typeKey = "notification_type"
+
+    /// What a push says of itself, given back with its outcomes on every instance that writes it.
+    public static func context(of notification: Notification) -> [String: String] {
+        [Self.idKey: notification.id.hex, Self.typeKey: notification.type]
+    }
+
+    static func notificationID(_ emit: RoomEmit) -> BSONObjectID? {
+        emit.context[Self.idKey].flatMap(BSONObjectID.init(hex:))
     }
 }

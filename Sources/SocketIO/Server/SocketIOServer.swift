@@ -34,12 +34,21 @@ public struct RoomEmit: Sendable, Equatable {
     public var event: String
     public var arguments: [JSONValue]
     public var wantsAck: Bool
+    /// What the emitter says of this emit (e.g. the id and kind of what it carries), given back with
+    /// its outcomes (``SocketIOServerDelegate/roomEmitDelivered(_:sockets:)`` and
+    /// ``SocketIOServerDelegate/roomEmitAcknowledged(_:userID:reply:)``) on every instance that
+    /// writes it, so that the application knows its emit without reading the arguments back. Never
+    /// sent to clients.
+    public var context: [String: String]
 
-    public init(room: String?, event: String, arguments: [JSONValue], wantsAck: Bool = false) {
+    public init(
+        room: String?, event: String, arguments: [JSONValue], wantsAck: Bool = false, context: [String: String] = [:]
+    ) {
         self.room = room
         self.event = event
         self.arguments = arguments
         self.wantsAck = wantsAck
+        self.context = context
     }
 
     /// The room of a user's sockets (COMPAT.md 3.4).
@@ -174,11 +183,14 @@ public final class SocketIOServer: Service, Sendable {
     /// Emits to every socket of `userID`, on every instance. Returns how many sockets on this
     /// instance it was written to.
     @discardableResult
-    public func emit(toUser userID: String, _ event: String, _ arguments: [JSONValue], wantsAck: Bool = false)
-        async -> Int
-    {
+    public func emit(
+        toUser userID: String, _ event: String, _ arguments: [JSONValue], wantsAck: Bool = false,
+        context: [String: String] = [:]
+    ) async -> Int {
         await self.emit(
-            RoomEmit(room: RoomEmit.userRoom(userID), event: event, arguments: arguments, wantsAck: wantsAck))
+            RoomEmit(
+                room: RoomEmit.userRoom(userID), event: event, arguments: arguments, wantsAck: wantsAck,
+                context: context))
     }
 
     /// Emits to a room (nil: every socket of the namespace) here and on the other instances.
@@ -457,7 +469,7 @@ public final class SocketIOServer: Service, Sendable {
 }
 
 /// A room emit as instances exchange it over Redis:
-/// `{"origin", "room", "event", "arguments", "ack"}`.
+/// `{"origin", "room", "event", "arguments", "ack", "context"}` (`context`: an object of strings).
 struct BusMessage: Sendable, Equatable {
     var origin: String
     var emit: RoomEmit
@@ -474,8 +486,16 @@ struct BusMessage: Sendable, Equatable {
         else { return nil }
         var wantsAck = false
         if case .bool(let ack)? = value["ack"] { wantsAck = ack }
+        var context: [String: String] = [:]
+        if case .object(let members)? = value["context"] {
+            for member in members {
+                guard let text = member.value.stringValue else { return nil }
+                context[member.key] = text
+            }
+        }
         self.origin = origin
-        self.emit = RoomEmit(room: value["room"]?.stringValue, event: event, arguments: arguments, wantsAck: wantsAck)
+        self.emit = RoomEmit(
+            room: value["room"]?.stringValue, event: event, arguments: arguments, wantsAck: wantsAck, context: context)
     }
 
     var buffer: ByteBuffer {
@@ -485,6 +505,8 @@ struct BusMessage: Sendable, Equatable {
             "event": .string(self.emit.event),
             "arguments": .array(self.emit.arguments),
             "ack": .bool(self.emit.wantsAck),
+            "context": .object(
+                self.emit.context.sorted { $0.key < $1.key }.map { JSONValue.JSONMember($0.key, .string($0.value)) }),
         ])
         return ByteBuffer(string: json.text)
     }

@@ -153,10 +153,8 @@ struct NotificationBatchIntegrationTests {
             let emits = stored.map { notification in
                 RoomEmit(
                     room: RoomEmit.userRoom(user), event: NotificationDelivery.receivedEvent,
-                    arguments: [
-                        .object(["data": .object(["id": .string(notification.id.hex), "type": .string("info")])])
-                    ],
-                    wantsAck: true)
+                    arguments: [NotificationDelivery.payload(notification)], wantsAck: true,
+                    context: NotificationDelivery.context(of: notification))
             }
             for emit in emits {
                 await harness.delivery.roomEmitDelivered(emit, sockets: 1)
