@@ -47,7 +47,9 @@ public struct ConsoleRoutes: Sendable {
         router.get("static/:file") { _, context in
             self.assets.staticFile(context.parameters.get("file") ?? "")
         }
-        let api = router.group("api")
+        // The API's own guard: it runs for every route of the group however the path is spelled
+        // (the router ignores empty segments, so `//api/...` reaches these routes too).
+        let api = router.group("api").add(middleware: ConsoleAPIGuard<Context>(auth: self.auth))
         api.get("overview") { _, _ in
             Self.json(await self.data.overview())
         }
@@ -194,8 +196,7 @@ struct ConsoleRequestError: Error {
     var message: String
 }
 
-/// Refuses a state-changing request from another origin (403), and an API request without a
-/// session or bearer token (401).
+/// Refuses a state-changing request from another origin (403), on every route.
 struct ConsoleGuard<Context: RequestContext>: RouterMiddleware {
     let auth: ConsoleAuth
 
@@ -208,13 +209,28 @@ struct ConsoleGuard<Context: RequestContext>: RouterMiddleware {
                 return ConsoleRoutes.error(.forbidden, "cross-origin request refused")
             }
         }
-        if request.uri.path.hasPrefix("/api/") {
-            guard
-                self.auth.isAuthorized(
-                    cookieHeader: request.headers[.cookie], authorization: request.headers[.authorization])
-            else {
-                return ConsoleRoutes.error(.unauthorized, "sign in, or send Authorization: Bearer <CONSOLE_TOKEN>")
-            }
+        return try await next(request, context)
+    }
+}
+
+/// The API's guard, on the `api` group: a request without a session or bearer token gets 401; a
+/// state change signed in by the session cookie must also name its origin (a browser always sends
+/// `Origin` with a POST; a request that carries the cookie without one is not the page's).
+struct ConsoleAPIGuard<Context: RequestContext>: RouterMiddleware {
+    let auth: ConsoleAuth
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let authorization = request.headers[.authorization]
+        if self.auth.isAuthorized(cookieHeader: nil, authorization: authorization) {
+            return try await next(request, context)
+        }
+        guard self.auth.isAuthorized(cookieHeader: request.headers[.cookie], authorization: nil) else {
+            return ConsoleRoutes.error(.unauthorized, "sign in, or send Authorization: Bearer <CONSOLE_TOKEN>")
+        }
+        if request.method != .get, request.method != .head, request.headers[.origin] == nil {
+            return ConsoleRoutes.error(.forbidden, "a signed-in state change must come from the console's page")
         }
         return try await next(request, context)
     }

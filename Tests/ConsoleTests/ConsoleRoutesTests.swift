@@ -98,4 +98,49 @@ import Testing
             #expect(unconfirmed.status == .badRequest)
         }
     }
+
+    /// The router ignores empty path segments, so `//api/...` reaches the API's routes: the API's
+    /// guard must hold there too (it is the group's, not a prefix test on the path).
+    @Test func theAPIRefusesStrangersHoweverThePathIsSpelled() async throws {
+        try await self.application().test(.router) { client in
+            for uri in ["/api/overview", "//api/overview", "/api//overview", "//api/queues/q1/dead-letters"] {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .unauthorized || response.status == .notFound, "\(uri)")
+                #expect(response.status != .ok, "\(uri)")
+            }
+            for uri in ["//api/queues/q1/dead-letters/purge", "/api/queues/q1/dead-letters/purge"] {
+                let response = try await client.execute(
+                    uri: uri, method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"confirm":"q1"}"#))
+                #expect(response.status == .unauthorized, "\(uri)")
+                // The spelling does reach the route: with the token it gets the route's own answer.
+                let signed = try await client.execute(
+                    uri: uri, method: .post,
+                    headers: [.authorization: "Bearer \(Self.token)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"confirm":"other"}"#))
+                #expect(signed.status == .badRequest, "\(uri)")
+            }
+        }
+    }
+
+    /// A state change carrying the session cookie but no `Origin` is not the page's: 403. The same
+    /// request with the bearer token (a script, curl) needs no `Origin`.
+    @Test func aCookieSignedStateChangeMustNameItsOrigin() async throws {
+        try await self.application().test(.router) { client in
+            let signIn = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "token=\(Self.token)"))
+            let cookie = String(try #require(signIn.headers[.setCookie]).prefix { $0 != ";" })
+            let unconfirmed = ByteBuffer(string: #"{"confirm":"other"}"#)
+            let noOrigin = try await client.execute(
+                uri: "/api/queues/q1/dead-letters/purge", method: .post,
+                headers: [.cookie: cookie, .contentType: "application/json"], body: unconfirmed)
+            #expect(noOrigin.status == .forbidden)
+            // With the bearer token the request gets past the guard (and fails its own check: 400).
+            let bearer = try await client.execute(
+                uri: "/api/queues/q1/dead-letters/purge", method: .post,
+                headers: [.authorization: "Bearer \(Self.token)", .contentType: "application/json"], body: unconfirmed)
+            #expect(bearer.status == .badRequest)
+        }
+    }
 }
