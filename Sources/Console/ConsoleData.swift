@@ -39,6 +39,19 @@ public final class ConsoleData: Sendable {
     /// Dead-letter operations of one queue run one at a time: a listing holds the letters it read
     /// (unacknowledged) until it is done, and a replay or delete running meanwhile would not see them.
     private let gate = KeyedGate()
+    /// Each queue's letters as last read, with the dead-letter queue's depth then (see ``snapshot(of:)``).
+    private let snapshots = NIOLockedValueBox<[String: LetterSnapshot]>([:])
+
+    /// What a read of a dead-letter queue found: the letters, their previews, and the queue's depth.
+    private struct LetterSnapshot: Sendable {
+        var depth: UInt32
+        var readAt: ContinuousClock.Instant
+        var letters: [DeadLetterQueue.Letter]
+        var previews: [DeadLetterView]
+    }
+
+    /// How long a queue's letters are shown from the last read while its depth stays the same.
+    static let snapshotMaxAge = Duration.seconds(30)
 
     public init(
         broker: AMQPClient, queues: [String], management: ManagementAPI?, redis: RedisClient?, mongo: MongoClient?,
@@ -193,13 +206,44 @@ public final class ConsoleData: Sendable {
     }
 
     public func deadLetterPage(queue: String, page: Int, pageSize: Int) async throws -> Page<DeadLetterView> {
-        let letters = try await self.gate.run(queue) { try await self.readLetters(queue) }
-        return Page(oldestFirst: letters.map { DeadLetterView($0) }, page: page, pageSize: pageSize)
+        Page(oldestFirst: try await self.snapshot(of: queue).previews, page: page, pageSize: pageSize)
     }
 
     public func deadLetter(queue: String, id: String) async throws -> DeadLetterView? {
-        try await self.gate.run(queue) { try await self.readLetters(queue) }.first { $0.id == id }
-            .map { DeadLetterView($0, full: true) }
+        try await self.snapshot(of: queue).letters.first { $0.id == id }.map { DeadLetterView($0, full: true) }
+    }
+
+    /// The queue's letters: read again (taken and put back: AMQP has no browse) only when the
+    /// dead-letter queue's depth changed since the last read, an action changed it, or the last read
+    /// is older than ``snapshotMaxAge``. The page asks every 2 s; reading up to 1,000 letters each
+    /// time would hold them unacked most of the time (a `dlq replay` from a shell would find none)
+    /// and pretty-print every body again.
+    private func snapshot(of queue: String) async throws -> LetterSnapshot {
+        let dlq = try self.deadLetters(of: queue)
+        return try await self.gate.run(queue) {
+            let depth: UInt32
+            do {
+                depth = try await dlq.depth()
+            } catch let error as AMQPClientError where error.replyCode == 404 {
+                depth = 0
+            }
+            let now = ContinuousClock.now
+            if let cached = self.snapshots.withLockedValue({ $0[queue] }), cached.depth == depth,
+                now - cached.readAt < Self.snapshotMaxAge
+            {
+                return cached
+            }
+            let letters = try await self.readLetters(queue)
+            let snapshot = LetterSnapshot(
+                depth: depth, readAt: now, letters: letters, previews: letters.map { DeadLetterView($0) })
+            self.snapshots.withLockedValue { $0[queue] = snapshot }
+            return snapshot
+        }
+    }
+
+    /// An action changed the queue's letters: the next page reads them again.
+    private func forgetSnapshot(of queue: String) {
+        self.snapshots.withLockedValue { $0[queue] = nil }
     }
 
     private func readLetters(_ queue: String) async throws -> [DeadLetterQueue.Letter] {
@@ -214,17 +258,20 @@ public final class ConsoleData: Sendable {
     /// `dlq replay` of the given letters (all when `ids` is nil).
     public func replay(queue: String, ids: Set<String>?) async throws -> Int {
         let dlq = try self.deadLetters(of: queue)
+        defer { self.forgetSnapshot(of: queue) }
         return try await self.gate.run(queue) { try await dlq.replay(messageIDs: ids) }
     }
 
     public func delete(queue: String, ids: Set<String>) async throws -> Int {
         let dlq = try self.deadLetters(of: queue)
+        defer { self.forgetSnapshot(of: queue) }
         return try await self.gate.run(queue) { try await dlq.delete(messageIDs: ids) }
     }
 
     /// `dlq purge`.
     public func purge(queue: String) async throws -> Int {
         let dlq = try self.deadLetters(of: queue)
+        defer { self.forgetSnapshot(of: queue) }
         return Int(try await self.gate.run(queue) { try await dlq.purge() })
     }
 
