@@ -44,7 +44,9 @@ extension Runtime {
             broker: broker, queues: console.queues, management: management, redis: redis, mongo: mongo, graph: graph,
             logger: logger)
         let routes = try ConsoleRoutes(token: console.token, data: data, logger: logger)
-        services.append(ConsoleClients(redis: redis, bolt: bolt))
+        // The Bolt client is a service of its own; the Redis client is only closed (its `run()`
+        // would keep a subscriber connection the console does not need).
+        services += [bolt].compactMap { $0 } + [ConsoleRedis(redis: redis)]
         return ConsoleFlow(routes: { router in routes.register(on: router) }, services: services)
     }
 
@@ -55,14 +57,12 @@ extension Runtime {
     }
 }
 
-/// Closes the console's own clients at shutdown.
-struct ConsoleClients: Service {
+/// Closes the console's Redis client at shutdown.
+struct ConsoleRedis: Service {
     let redis: RedisClient?
-    let bolt: BoltClient?
 
     func run() async throws {
         try? await gracefulShutdown()
         self.redis?.shutdown()
-        await self.bolt?.shutdown()
     }
 }

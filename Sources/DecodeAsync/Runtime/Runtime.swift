@@ -84,16 +84,6 @@ struct Runtime {
                 checks.append(mongoCheck)
             }
             checks += flowChecks[name] ?? []
-            if let pending = name.pendingFlow {
-                logger.warning(
-                    "\(name.displayName): the \(pending.what) is not built yet (issue #\(pending.issue)); serving health, readiness and metrics only"
-                )
-                checks.append(
-                    ReadinessCheck(name: "flow") {
-                        throw ReadinessFailure("the \(pending.what) is not built yet (issue #\(pending.issue))")
-                    }
-                )
-            }
             var host = ServiceHost(
                 name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
             host.limits = shared.httpLimits

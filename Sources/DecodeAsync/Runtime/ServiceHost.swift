@@ -59,16 +59,3 @@ struct ServiceHost {
         )
     }
 }
-
-extension ServiceName {
-    /// The issue that builds this service's message flow; until it lands the service only answers
-    /// health, readiness and metrics, and `/ready` says the flow is missing.
-    var pendingFlow: (issue: Int, what: String)? {
-        switch self {
-        case .notifications: nil
-        case .email: nil
-        case .sync: nil
-        case .console: nil
-        }
-    }
-}
