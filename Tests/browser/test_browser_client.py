@@ -19,14 +19,11 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 import urllib.error
 import urllib.request
 
@@ -34,6 +31,9 @@ import pika
 import pymongo
 import websocket
 from playwright.sync_api import sync_playwright
+
+import harness
+from harness import check, free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, ".build/debug/decode-async")
@@ -107,27 +107,6 @@ window.rest = async function (url, token) {
 </script></body></html>
 """
 
-passed = 0
-failed = 0
-
-
-def ok(message):
-    global passed
-    passed += 1
-    print("test_browser: ok: " + message, flush=True)
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -157,12 +136,7 @@ def redis_exists(key):
 
 
 def wait_until(predicate, what, seconds=WAIT_MS / 1000):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    harness.wait_until(predicate, what, seconds)
 
 
 class Service:
@@ -171,8 +145,7 @@ class Service:
     def __init__(self, work):
         self.port = free_port()
         self.database = "decode_browser_%d" % random.randrange(1 << 30)
-        self.log = os.path.join(work, "serve.log")
-        self.env = {
+        env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "RABBITMQ_URI": RABBITMQ_URI,
             "MONGO_URI": MONGO_URI,
@@ -184,42 +157,20 @@ class Service:
             "LOG_LEVEL": os.environ.get("BROWSER_LOG_LEVEL", "warning"),
             "DD_SERVICE": "decode-browser-test",
         }
-        self.process = None
+        self.served = harness.Served(BIN, ["serve", "notifications"], env, os.path.join(work, "serve.log"), REPO)
 
     @property
     def base(self):
         return "http://127.0.0.1:%d" % self.port
 
     def start(self):
-        with open(self.log, "a") as log:
-            self.process = subprocess.Popen(
-                [BIN, "serve", "notifications"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("serve notifications exited with %s" % self.process.returncode)
-            try:
-                with urllib.request.urlopen(self.base + "/ready", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("serve notifications was not ready within 60 s")
+        self.served.start([self.port], 60)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.served.stop()
 
     def tail(self):
-        if os.path.exists(self.log):
-            with open(self.log, errors="replace") as handle:
-                return "".join("  serve: " + line for line in handle.readlines()[-30:])
-        return ""
+        return self.served.tail(30)
 
 
 class PageServer:
@@ -578,14 +529,11 @@ class Context:
 
 
 def main():
-    global failed
-    for path, what in ((BIN, "the decode-async binary (swift build)"), (CLIENT_JS, "the Socket.IO client "
-                       "(scripts/stack install)"), (CHROMIUM, "Debian's chromium (scripts/stack install)")):
-        if not os.path.exists(path):
-            print("test_browser: FAIL: %s is missing: %s" % (what, path), file=sys.stderr)
-            print("0 passed, 1 failed")
-            return 1
-    only = os.environ.get("BROWSER_TESTS")
+    report = harness.Report("test_browser")
+    if report.missing([(BIN, "the decode-async binary (swift build)"),
+                       (CLIENT_JS, "the Socket.IO client (scripts/stack install)"),
+                       (CHROMIUM, "Debian's chromium (scripts/stack install)")]):
+        return report.summary()
     work = tempfile.mkdtemp(prefix="decode-browser-")
     service = Service(work)
     pages = PageServer(work)
@@ -594,30 +542,18 @@ def main():
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
             context = Context(browser, pages, service)
-            for test in TESTS:
-                if only and test.__name__ not in only.split(","):
-                    continue
-                try:
-                    test(context)
-                    ok(test.__name__.replace("_", " "))
-                except Exception as error:  # noqa: BLE001 - every failure is reported, the run goes on
-                    failed += 1
-                    print("test_browser: FAIL: %s: %s" % (test.__name__, error), file=sys.stderr, flush=True)
-                    if not isinstance(error, AssertionError):
-                        traceback.print_exc()
+            report.run(TESTS, context)
             browser.close()
             context.mongo.drop_database(service.database)
     except Exception as error:  # noqa: BLE001
-        failed += 1
-        print("test_browser: FAIL: set-up: %s" % error, file=sys.stderr)
+        report.fail("set-up: %s" % error, error)
     finally:
         service.stop()
         pages.stop()
-        if failed:
+        if report.failed:
             print(service.tail(), file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
+    return report.summary()
 
 
 if __name__ == "__main__":

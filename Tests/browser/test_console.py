@@ -24,14 +24,9 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
-import traceback
 import urllib.error
 import urllib.request
 
@@ -40,6 +35,9 @@ import datetime
 import pika
 import pymongo
 from playwright.sync_api import sync_playwright
+
+import harness
+from harness import check, free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, ".build/debug/decode-async")
@@ -55,34 +53,8 @@ FLOW_QUEUES = ["notification_queue", "email_queue", "neo4j_sync_queue"]
 # Bounds on waiting (the page refreshes every 2 s; a consumer dead-letters at once).
 WAIT_MS = 20_000
 
-passed = 0
-failed = 0
-
-
-def ok(message):
-    global passed
-    passed += 1
-    print("test_console: ok: " + message, flush=True)
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def wait_until(predicate, what, seconds=WAIT_MS / 1000):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
+    harness.wait_until(predicate, what, seconds)
 
 
 # ---------------------------------------------------------------- the broker, independently (pika)
@@ -145,8 +117,7 @@ class Service:
     def __init__(self, work):
         self.ports = {name: free_port() for name in ("notification", "email", "sync", "console")}
         self.database = "decode_console_" + RUN
-        self.log = os.path.join(work, "serve.log")
-        self.env = {
+        env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "RABBITMQ_URI": RABBITMQ_URI,
             "MONGO_URI": MONGO_URI,
@@ -170,45 +141,22 @@ class Service:
             "DD_SERVICE": "decode-console-test",
         }
         if os.environ.get("RABBITMQ_MANAGEMENT_URI"):
-            self.env["RABBITMQ_MANAGEMENT_URI"] = os.environ["RABBITMQ_MANAGEMENT_URI"]
-        self.process = None
+            env["RABBITMQ_MANAGEMENT_URI"] = os.environ["RABBITMQ_MANAGEMENT_URI"]
+        self.served = harness.Served(BIN, ["serve", "notifications", "email", "sync", "console"], env,
+                                     os.path.join(work, "serve.log"), REPO)
 
     @property
     def base(self):
         return "http://127.0.0.1:%d" % self.ports["console"]
 
     def start(self):
-        with open(self.log, "a") as log:
-            self.process = subprocess.Popen([BIN, "serve", "notifications", "email", "sync", "console"],
-                                            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-        deadline = time.time() + 90
-        for name in ("notification", "email", "sync", "console"):
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError("serve exited with %s" % self.process.returncode)
-                if time.time() > deadline:
-                    raise RuntimeError("serve %s was not ready within 90 s" % name)
-                try:
-                    with urllib.request.urlopen("http://127.0.0.1:%d/ready" % self.ports[name], timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                time.sleep(0.2)
+        self.served.start([self.ports[name] for name in ("notification", "email", "sync", "console")], 90)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        self.served.stop()
 
     def tail(self):
-        if os.path.exists(self.log):
-            with open(self.log, errors="replace") as handle:
-                return "".join("  serve: " + line for line in handle.readlines()[-40:])
-        return ""
+        return self.served.tail(40)
 
     def request(self, method, path, body=None, headers=None):
         """(status, parsed JSON or text) of one request to the console."""
@@ -602,7 +550,7 @@ class Context:
         headers = {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"}
         for queue in FLOW_QUEUES:
             ids = [message_id for q, message_id in self.cleanup_ids if q == queue]
-            if ids and self.service.process and self.service.process.poll() is None:
+            if ids and self.service.served.running:
                 self.service.request("POST", "/api/queues/%s/dead-letters/delete" % queue, {"ids": ids}, headers)
         delete_queues(TEST_QUEUE, TEST_QUEUE + ".dlq")
         if self.stored_in:
@@ -611,15 +559,11 @@ class Context:
 
 
 def main():
-    global failed
-    for path, what in ((BIN, "the decode-async binary (swift build)"),
-                       (CHROMIUM, "Debian's chromium (scripts/stack install)")):
-        if not os.path.exists(path):
-            print("test_console: FAIL: %s is missing: %s" % (what, path), file=sys.stderr)
-            print("0 passed, 1 failed")
-            return 1
+    report = harness.Report("test_console")
+    if report.missing([(BIN, "the decode-async binary (swift build)"),
+                       (CHROMIUM, "Debian's chromium (scripts/stack install)")]):
+        return report.summary()
     os.makedirs(SCREENSHOTS, exist_ok=True)
-    only = os.environ.get("BROWSER_TESTS")
     work = tempfile.mkdtemp(prefix="decode-console-")
     service = Service(work)
     foreign = ForeignSite()
@@ -631,22 +575,10 @@ def main():
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
             context = Context(browser, service, foreign)
-            for test in TESTS:
-                if only and test.__name__ not in only.split(","):
-                    continue
-                try:
-                    test(context)
-                    ok(test.__name__.replace("_", " "))
-                except Exception as error:  # noqa: BLE001 - every failure is reported, the run goes on
-                    failed += 1
-                    print("test_console: FAIL: %s: %s" % (test.__name__, error), file=sys.stderr, flush=True)
-                    if not isinstance(error, AssertionError):
-                        traceback.print_exc()
+            report.run(TESTS, context)
             browser.close()
     except Exception as error:  # noqa: BLE001
-        failed += 1
-        print("test_console: FAIL: set-up: %s" % error, file=sys.stderr)
-        traceback.print_exc()
+        report.fail("set-up: %s" % error, error)
     finally:
         if context:
             try:
@@ -657,11 +589,10 @@ def main():
             delete_queues(TEST_QUEUE, TEST_QUEUE + ".dlq")
         service.stop()
         foreign.stop()
-        if failed:
+        if report.failed:
             print(service.tail(), file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
+    return report.summary()
 
 
 if __name__ == "__main__":
