@@ -39,6 +39,7 @@ struct RetryTopologyTests {
             ]
         )
         #expect(QueueTopology(queue: "q", retry: RetryPolicy(maxRetries: 0)).steps.count == 2)
+        #expect(topology.queues == ["email_queue", "email_queue.dlq", "email_queue.retry.1", "email_queue.retry.2"])
     }
 
     @Test func failuresAreClassified() {

@@ -77,7 +77,8 @@ extension BenchCommand {
                 try await tasks.waitForAll()
             }
             await smtp.shutdown()
-            try await Self.deleteQueues(topology, uri: configuration.shared.rabbitmqURI)
+            try await BenchQueues.delete(
+                topology, broker: try AMQPConnectionConfiguration(uri: configuration.shared.rabbitmqURI))
         }
 
         static func loadConfiguration() async throws -> DecodeAsyncConfiguration {
@@ -92,14 +93,6 @@ extension BenchCommand {
             }
         }
 
-        static func deleteQueues(_ topology: QueueTopology, uri: String) async throws {
-            let connection = try await AMQPConnection.connect(configuration: try AMQPConnectionConfiguration(uri: uri))
-            let channel = try await connection.openChannel()
-            for case .queue(let name, _, _, _, _) in topology.steps {
-                try await channel.queueDelete(name)
-            }
-            await connection.close()
-        }
     }
 }
 

@@ -93,12 +93,7 @@ extension BenchCommand {
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
-            let connection = try await AMQPConnection.connect(configuration: amqp)
-            let channel = try await connection.openChannel()
-            for name in [queue, "\(queue).dlq"] + (1...3).map({ "\(queue).retry.\($0)" }) {
-                _ = try? await channel.queueDelete(name)
-            }
-            await connection.close()
+            try? await BenchQueues.delete(QueueTopology(queue: queue), broker: amqp)
             for start in stride(from: 0, to: ids.count, by: 500) {
                 _ = try await client.query(
                     "UNWIND $ids AS id MATCH (n) WHERE (n:User OR n:UserSyncState) AND n.user_id = id DETACH DELETE n",

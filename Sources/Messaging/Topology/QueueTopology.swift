@@ -19,6 +19,14 @@ public struct QueueTopology: Sendable, Equatable {
     /// `<queue>.retry.<attempt>`.
     public func retryQueue(attempt: Int) -> String { "\(self.queue).retry.\(attempt)" }
 
+    /// The name of every queue of the topology, in the order of ``steps``.
+    public var queues: [String] {
+        self.steps.compactMap { step in
+            guard case .queue(let name, _, _, _, _) = step else { return nil }
+            return name
+        }
+    }
+
     /// Every declaration, main queue first.
     public var steps: [AMQPTopologyStep] {
         var steps: [AMQPTopologyStep] = [.queue(self.queue), .queue(self.deadLetterQueue)]

@@ -85,6 +85,7 @@ struct BenchService {
         services.append(application)
         let group = ServiceGroup(configuration: .init(services: services, logger: quiet))
         let flowClients = flowForBody
+        let brokerURI = environment["RABBITMQ_URI"] ?? "amqp://guest:guest@127.0.0.1:5672"
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             while port.withLockedValue({ $0 }) == 0 || !ready() {
@@ -106,6 +107,9 @@ struct BenchService {
                     "dropDatabase": .int32(1)
                 ])
                 try? await flowClients.mongo.shutdown()
+                // The run's queue and its retry and dead-letter queues (the database is dropped above).
+                try? await BenchQueues.delete(
+                    QueueTopology(queue: flowClients.queue), broker: try AMQPConnectionConfiguration(uri: brokerURI))
             }
             try outcome.get()
         }
