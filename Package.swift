@@ -126,6 +126,10 @@ let package = Package(
         .target(
             name: "NotificationService",
             dependencies: [
+                "FlowKit",
+                "Observability",
+                "RedisClient",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 "AMQPClient",
                 "Messaging",
                 "MongoStore",
@@ -176,6 +180,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FlowKit",
+            dependencies: [
+                "AMQPClient",
+                "HTTPServerLimits",
+                "Messaging",
+                "MongoStore",
+                "Observability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SMTPClient",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -192,6 +214,9 @@ let package = Package(
         .target(
             name: "EmailWorker",
             dependencies: [
+                "AMQPClient",
+                "FlowKit",
+                "Observability",
                 "Messaging",
                 "RedisClient",
                 "SMTPClient",
@@ -208,6 +233,8 @@ let package = Package(
         .target(
             name: "GraphSync",
             dependencies: [
+                "FlowKit",
+                "Observability",
                 "AMQPClient",
                 "BoltClient",
                 "Messaging",
@@ -223,6 +250,8 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
+                "FlowKit",
+                "Observability",
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",
@@ -246,6 +275,7 @@ let package = Package(
         .executableTarget(
             name: "DecodeAsync",
             dependencies: [
+                "FlowKit",
                 "AMQPClient",
                 "Console",
                 "BoltClient",
@@ -441,8 +471,13 @@ let package = Package(
         .testTarget(
             name: "DecodeAsyncTests",
             dependencies: [
+                "Console",
                 "DecodeAsync",
+                "EmailWorker",
+                "FlowKit",
+                "GraphSync",
                 "HTTPServerLimits",
+                "NotificationService",
                 "Observability",
                 "SocketIO",
                 .product(name: "Configuration", package: "swift-configuration"),
