@@ -34,7 +34,7 @@ public enum EmailFlow {
         } else {
             ledger = InMemorySentEmailLedger(window: window)
         }
-        let worker = EmailWorker(
+        let requests = EmailRequestHandler(
             templates: templates,
             transport: smtp,
             from: sender.address,
@@ -48,12 +48,12 @@ public enum EmailFlow {
             baseDelay: .milliseconds(configuration.retryBaseDelayMilliseconds), maxRetries: configuration.maxRetries)
         let consumer = QueueConsumer(
             configuration: .init(
-                topology: QueueTopology(queue: EmailWorker.queue, retry: retry),
+                topology: QueueTopology(queue: EmailRequestHandler.queue, retry: retry),
                 prefetch: UInt16(min(configuration.concurrency * 2, Int(UInt16.max))),
                 concurrency: configuration.concurrency
             ),
             client: dependencies.broker,
-            handlers: [worker.makeHandler()],
+            handlers: [requests.makeHandler()],
             logger: Logger(label: "decode-async.email.consumer")
         )
         services.append(consumer)

@@ -36,7 +36,7 @@ extension BenchCommand {
             let sender = try EmailFlow.sender(email)
             let smtp = SMTPClient(configuration: EmailFlow.smtpConfiguration(email))
             let timing = TimingTransport(inner: smtp)
-            let worker = EmailWorker(
+            let worker = EmailRequestHandler(
                 templates: try await EmailTemplates.load(), transport: timing, from: sender.address,
                 fromName: sender.displayName, ledger: InMemorySentEmailLedger(window: .seconds(600)))
             let broker = AMQPClient(
@@ -62,10 +62,12 @@ extension BenchCommand {
                 for index in 0..<count {
                     let data =
                         #"{"type":"create-account","data":{"email":"bench\#(index)@example.org","otpCode":"\#(String(format: "%06x", index))"}}"#
-                    let body = try NestEnvelope.encodeEvent(pattern: EmailWorker.pattern, rawData: Data(data.utf8))
+                    let body = try NestEnvelope.encodeEvent(
+                        pattern: EmailRequestHandler.pattern, rawData: Data(data.utf8))
                     timing.published("bench\(index)@example.org")
                     try await publisher.publish(
-                        body: body, queue: queue, messageID: UUID().uuidString, messageType: EmailWorker.pattern)
+                        body: body, queue: queue, messageID: UUID().uuidString, messageType: EmailRequestHandler.pattern
+                    )
                 }
                 while timing.completed < count {
                     try await Task.sleep(for: .milliseconds(20))
