@@ -285,7 +285,6 @@ let package = Package(
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 "EmailWorker",
                 "SMTPClient",
                 "MongoStore",
