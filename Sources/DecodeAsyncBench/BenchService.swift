@@ -77,8 +77,8 @@ struct BenchService {
                 logger: quiet
             )
             gateway = server
-            host.routes = [SocketIOBenchRoutes(server: server)]
-            host.webSocket = SocketIOBenchRoutes(server: server)
+            host.routes = [SocketIORoutes(server: server)]
+            host.webSocket = SocketIORoutes(server: server)
             services += [redis, server]
         }
         let port = NIOLockedValueBox(0)
@@ -153,20 +153,5 @@ struct BenchService {
             await connected.wait()
             index += batch
         }
-    }
-}
-
-/// The gateway's routes for the Socket.IO benchmarks.
-struct SocketIOBenchRoutes: RouteGroup, WebSocketRouteGroup {
-    let server: SocketIOServer
-
-    var webSocketConfiguration: WebSocketServerConfiguration { self.server.webSocketConfiguration }
-
-    func register<Context: RequestContext>(on router: Router<Context>) {
-        self.server.registerRoutes(on: router)
-    }
-
-    func registerWebSocket<Context: WebSocketRequestContext>(on router: Router<Context>) {
-        self.server.registerWebSocketRoute(on: router)
     }
 }

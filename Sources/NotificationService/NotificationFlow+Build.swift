@@ -94,17 +94,24 @@ extension NotificationFlow {
 
 extension NotificationRoutes: RouteGroup {}
 
-/// The Socket.IO server's polling routes and its WebSocket route on the notification port.
-struct SocketIORoutes: RouteGroup, WebSocketRouteGroup {
+/// A Socket.IO server's polling routes and its WebSocket route, for a flow's port.
+public struct SocketIORoutes: RouteGroup, WebSocketRouteGroup {
     let server: SocketIOServer
 
-    var webSocketConfiguration: WebSocketServerConfiguration { self.server.webSocketConfiguration }
+    public init(server: SocketIOServer) {
+        self.server = server
+    }
 
-    func register<Context: RequestContext>(on router: Router<Context>) {
+    /// The upgraded connections' settings (frame size limit).
+    public var webSocketConfiguration: WebSocketServerConfiguration { self.server.webSocketConfiguration }
+
+    /// `GET`/`POST`/`OPTIONS /socket.io/` (long-polling and its CORS preflight).
+    public func register<Context: RequestContext>(on router: Router<Context>) {
         self.server.registerRoutes(on: router)
     }
 
-    func registerWebSocket<Context: WebSocketRequestContext>(on router: Router<Context>) {
+    /// The WebSocket upgrade of `/socket.io/`.
+    public func registerWebSocket<Context: WebSocketRequestContext>(on router: Router<Context>) {
         self.server.registerWebSocketRoute(on: router)
     }
 }
