@@ -109,7 +109,8 @@ public final class ConsoleData: Sendable {
             let known = self.retryQueues.withLockedValue { $0[queue] }
             var retries: [RetryQueueStats] = []
             for attempt in 1...Self.maxRetryQueues {
-                if let known, attempt > known { break }
+                // One beyond those known, so a retry queue declared after the console started shows.
+                if let known, attempt > known + 1 { break }
                 guard let depth = try await self.depth(topology.retryQueue(attempt: attempt)) else { break }
                 retries.append(RetryQueueStats(name: topology.retryQueue(attempt: attempt), depth: Int(depth.messages)))
             }
@@ -158,12 +159,17 @@ public final class ConsoleData: Sendable {
                     case .array(let keys?) = parts[1]
                 else { throw RedisError(.protocolViolation, "unexpected SCAN reply") }
                 cursor = next
-                for key in keys.compactMap(\.string) {
-                    let count = try await redis.scard(key)
-                    if count > 0 {
-                        users += 1
-                        sockets += Int(count)
+                // One SCARD per key, all of a page sent at once: the client pipelines them on its
+                // connection, so a page costs one round trip, not one per user.
+                let counts = try await withThrowingTaskGroup(of: Int64.self) { group in
+                    for key in keys.compactMap(\.string) {
+                        group.addTask { try await redis.scard(key) }
                     }
+                    return try await group.reduce(into: [Int64]()) { $0.append($1) }
+                }
+                for count in counts where count > 0 {
+                    users += 1
+                    sockets += Int(count)
                 }
                 scanned += keys.count
             } while cursor != "0" && scanned < 100_000

@@ -1,13 +1,15 @@
 import AMQPClient
 import AMQPProtocol
-import Console
 import CoreMetrics
 import Foundation
 import Logging
 import Messaging
 import NIOCore
 import RedisClient
+import ServiceLifecycle
 import Testing
+
+@testable import Console
 
 /// The console's reads and operations against the stack's RabbitMQ and Redis, on queues and keys
 /// of the test's own: the same `DeadLetterQueue` code as `decode-async dlq`, newest first, paged.
@@ -113,5 +115,60 @@ import Testing
         if case .array(let names?) = keys {
             _ = try await redis.del(names.compactMap(\.string))
         }
+    }
+
+    /// Online users and sockets, counted from the presence sets in a Redis database of the test's
+    /// own (so the figures are exact while other presence comes and goes in database 0).
+    @Test func presenceCountsUsersWithSocketsAndTheirSockets() async throws {
+        let base = Self.redisURI.replacingOccurrences(of: #"/\d+$"#, with: "", options: .regularExpression)
+        let redis = RedisClient(configuration: try RedisConfiguration(uri: base + "/11"))
+        defer { redis.shutdown() }
+        if case .array(let stale?) = try await redis.send(["KEYS", "user_sockets:*"]), !stale.isEmpty {
+            _ = try await redis.del(stale.compactMap(\.string))
+        }
+        let users = (1...3).map { _ in TestEnvironment.uniqueName("console-user") }
+        for (index, user) in users.enumerated() {
+            try await redis.sadd("user_sockets:\(user)", (0...index).map { "instance-a:socket-\($0)" })
+        }
+        // A key that is not a presence set, and an empty user (no key at all once its last socket left).
+        try await redis.sadd("other:\(users[0])", ["x"])
+        let client = try MessagingHarness.makeClient()
+        let console = ConsoleData(
+            broker: client, queues: [], management: nil, redis: redis, mongo: nil, graph: nil,
+            logger: Logger(label: "test.console"))
+        let stats = await console.presence()
+        _ = try await redis.del(users.map { "user_sockets:\($0)" } + ["other:\(users[0])"])
+        #expect(stats.error == nil)
+        #expect(stats.users == 3)
+        #expect(stats.sockets == 6)
+    }
+
+    /// A retry queue declared after the console first looked (a flow's retry count raised) shows at
+    /// the next update.
+    @Test func aRetryQueueDeclaredLaterShows() async throws {
+        let queue = TestEnvironment.uniqueName("test.console-retries")
+        let connection = try await AMQPConnection.connect(
+            configuration: try AMQPConnectionConfiguration(uri: TestEnvironment.rabbitMQURI))
+        let channel = try await connection.openChannel()
+        try await channel.queueDeclare(queue, durable: false, autoDelete: false)
+        let client = try MessagingHarness.makeClient()
+        let console = Self.data(client, queue: queue)
+        let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test.group")))
+        let (before, after) = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let before = await console.stats(of: queue)
+            try await channel.queueDeclare("\(queue).retry.1", durable: false, autoDelete: false)
+            let after = await console.stats(of: queue)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return (before, after)
+        }
+        for name in [queue, "\(queue).retry.1"] {
+            try await channel.queueDelete(name)
+        }
+        await connection.close()
+        #expect(before.exists)
+        #expect(before.retryQueues.isEmpty)
+        #expect(after.retryQueues.map(\.name) == ["\(queue).retry.1"])
     }
 }
