@@ -112,8 +112,11 @@ public enum AMQPFieldValue: Sendable, Hashable {
 }
 
 extension AMQPFieldValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral {
+    /// A string literal becomes a long string (`S`).
     public init(stringLiteral value: String) { self = .longString(value) }
+    /// A boolean literal becomes a boolean (`t`).
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An integer literal becomes a signed 64-bit integer (`l`).
     public init(integerLiteral value: Int64) { self = .int64(value) }
 }
 

@@ -22,16 +22,24 @@ extension AMQPMethod {
         case recoverOk
         case nack(deliveryTag: UInt64, multiple: Bool, requeue: Bool)
 
+        /// The arguments of `basic.consume`: start a consumer on a queue.
         public struct Consume: Sendable, Hashable {
+            /// The queue to consume from.
             public var queue: String
             /// Empty asks the broker to choose a tag.
             public var consumerTag: String
+            /// Do not deliver messages published on this connection (RabbitMQ ignores it).
             public var noLocal: Bool
+            /// Deliveries count as acknowledged when sent (auto-ack); `false` means the consumer acks each one.
             public var noAck: Bool
+            /// Ask to be the queue's only consumer; the broker refuses when another consumer exists.
             public var exclusive: Bool
+            /// Ask the broker not to send `consume-ok`.
             public var noWait: Bool
+            /// Extension arguments, e.g. `x-priority` or `x-stream-offset`.
             public var arguments: AMQPFieldTable
 
+            /// Creates consume arguments; by default the broker names the tag and each delivery needs an ack.
             public init(
                 queue: String,
                 consumerTag: String = "",
@@ -51,12 +59,18 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.publish`; the content header and body follow it.
         public struct Publish: Sendable, Hashable {
+            /// The exchange to publish to; empty is the default exchange, which routes by queue name.
             public var exchange: String
+            /// The routing key the exchange matches against its bindings.
             public var routingKey: String
+            /// Ask the broker to return the message (`basic.return`) when no queue takes it.
             public var mandatory: Bool
+            /// Not supported by RabbitMQ since 3.0; the broker closes the channel when it is set.
             public var immediate: Bool
 
+            /// Creates publish arguments; `mandatory` and `immediate` default to `false`.
             public init(exchange: String, routingKey: String, mandatory: Bool = false, immediate: Bool = false) {
                 self.exchange = exchange
                 self.routingKey = routingKey
@@ -65,12 +79,18 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.return`: a `mandatory` message no queue took, sent back with its content.
         public struct Return: Sendable, Hashable {
+            /// Why the message came back, e.g. 312 (no route).
             public var replyCode: UInt16
+            /// The broker's text for `replyCode`.
             public var replyText: String
+            /// The exchange the message was published to.
             public var exchange: String
+            /// The routing key it was published with.
             public var routingKey: String
 
+            /// Creates return arguments.
             public init(replyCode: UInt16, replyText: String, exchange: String, routingKey: String) {
                 self.replyCode = replyCode
                 self.replyText = replyText
@@ -79,13 +99,20 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.deliver`: a message pushed to a consumer; its content follows.
         public struct Deliver: Sendable, Hashable {
+            /// The consumer the message is for.
             public var consumerTag: String
+            /// The channel-scoped number to acknowledge, reject or nack the message with.
             public var deliveryTag: UInt64
+            /// Whether the message was delivered before and not acknowledged.
             public var redelivered: Bool
+            /// The exchange the message was published to.
             public var exchange: String
+            /// The routing key it was published with.
             public var routingKey: String
 
+            /// Creates deliver arguments.
             public init(
                 consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String
             ) {
@@ -97,13 +124,20 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.get-ok`: one message fetched by `basic.get`; its content follows.
         public struct GetOk: Sendable, Hashable {
+            /// The channel-scoped number to acknowledge the message with.
             public var deliveryTag: UInt64
+            /// Whether the message was delivered before and not acknowledged.
             public var redelivered: Bool
+            /// The exchange the message was published to.
             public var exchange: String
+            /// The routing key it was published with.
             public var routingKey: String
+            /// How many messages are left in the queue.
             public var messageCount: UInt32
 
+            /// Creates get-ok arguments.
             public init(
                 deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, messageCount: UInt32
             ) {

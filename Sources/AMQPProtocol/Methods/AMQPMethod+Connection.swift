@@ -18,14 +18,20 @@ extension AMQPMethod {
         case updateSecret(newSecret: ByteBuffer, reason: String)
         case updateSecretOk
 
+        /// The arguments of `connection.start`, the broker's first method: its version, properties and SASL mechanisms.
         public struct Start: Sendable, Hashable {
+            /// The protocol's major version; 0 for 0-9-1.
             public var versionMajor: UInt8
+            /// The protocol's minor version; 9 for 0-9-1.
             public var versionMinor: UInt8
+            /// The broker's product, version and capabilities (e.g. `publisher_confirms`).
             public var serverProperties: AMQPFieldTable
             /// Space-separated SASL mechanisms, e.g. `AMQPLAIN PLAIN`.
             public var mechanisms: String
+            /// Space-separated message locales the broker offers, e.g. `en_US`.
             public var locales: String
 
+            /// Creates start arguments for AMQP 0-9-1.
             public init(
                 versionMajor: UInt8 = 0,
                 versionMinor: UInt8 = 9,
@@ -41,13 +47,18 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `connection.start-ok`: the client's properties, chosen mechanism and credentials.
         public struct StartOk: Sendable, Hashable {
+            /// The client's product, version and capabilities, shown by the broker's management UI.
             public var clientProperties: AMQPFieldTable
+            /// The SASL mechanism chosen from the broker's list, e.g. `PLAIN`.
             public var mechanism: String
             /// The SASL response; holds credentials, never log it.
             public var response: ByteBuffer
+            /// The chosen message locale, e.g. `en_US`.
             public var locale: String
 
+            /// Creates start-ok arguments.
             public init(clientProperties: AMQPFieldTable, mechanism: String, response: ByteBuffer, locale: String) {
                 self.clientProperties = clientProperties
                 self.mechanism = mechanism
@@ -56,12 +67,16 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `connection.tune` and `tune-ok`: channel, frame-size and heartbeat limits.
         public struct Tune: Sendable, Hashable {
+            /// The highest channel number; 0 means no limit other than 65535.
             public var channelMax: UInt16
+            /// The largest frame in bytes, header and frame-end included; 0 means no limit.
             public var frameMax: UInt32
             /// Seconds; 0 disables heartbeats.
             public var heartbeat: UInt16
 
+            /// Creates tune arguments.
             public init(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16) {
                 self.channelMax = channelMax
                 self.frameMax = frameMax

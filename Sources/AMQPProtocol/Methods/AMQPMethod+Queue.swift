@@ -14,16 +14,24 @@ extension AMQPMethod {
         case unbind(Bind)
         case unbindOk
 
+        /// The arguments of `queue.declare`: create a queue, or check it exists.
         public struct Declare: Sendable, Hashable {
             /// Empty asks the broker to name the queue.
             public var queue: String
+            /// Only check that the queue exists (the broker closes the channel with 404 when it does not).
             public var passive: Bool
+            /// Whether the queue survives a broker restart.
             public var durable: Bool
+            /// Whether the queue belongs to this connection only and is deleted when it closes.
             public var exclusive: Bool
+            /// Whether the broker deletes the queue once its last consumer is cancelled.
             public var autoDelete: Bool
+            /// Ask the broker not to send `declare-ok`.
             public var noWait: Bool
+            /// Extension arguments, e.g. `x-queue-type`, `x-message-ttl`, `x-dead-letter-exchange`.
             public var arguments: AMQPFieldTable
 
+            /// Creates declare arguments for a transient, shared queue unless told otherwise.
             public init(
                 queue: String,
                 passive: Bool = false,
@@ -45,12 +53,18 @@ extension AMQPMethod {
 
         /// A queue binding; `noWait` is not on the wire for `unbind`.
         public struct Bind: Sendable, Hashable {
+            /// The queue to bind.
             public var queue: String
+            /// The exchange to bind it to.
             public var exchange: String
+            /// The binding key matched against each message's routing key.
             public var routingKey: String
+            /// Ask the broker not to send `bind-ok` (ignored for `unbind`).
             public var noWait: Bool
+            /// Extension arguments; a `headers` exchange matches on them.
             public var arguments: AMQPFieldTable
 
+            /// Creates queue binding arguments.
             public init(
                 queue: String,
                 exchange: String,

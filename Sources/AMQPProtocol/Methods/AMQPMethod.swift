@@ -70,9 +70,13 @@ public enum AMQPMethod: Sendable, Hashable {
 
 /// The reply code and text of `connection.close` and `channel.close`, and the method that caused it.
 public struct AMQPClose: Sendable, Hashable {
+    /// The AMQP reply code, e.g. 320 (connection forced), 404 (not found), 406 (precondition failed).
     public var replyCode: UInt16
+    /// The broker's or client's human-readable reason.
     public var replyText: String
+    /// The class id of the method that caused the close, or 0.
     public var classID: UInt16
+    /// The method id of the method that caused the close, or 0.
     public var methodID: UInt16
 
     /// Creates a close; ids are 0 when the close is not caused by a method.
