@@ -22,6 +22,7 @@ public enum BoltRequest: Sendable, Equatable {
         case hello, logon, logoff, goodbye, reset, run, begin, commit, rollback, discard, pull, route
     }
 
+    /// The request's kind, without its arguments.
     public var kind: Kind {
         switch self {
         case .hello: .hello
@@ -80,6 +81,7 @@ public enum BoltRequest: Sendable, Equatable {
 }
 
 extension BoltRequest: CustomStringConvertible {
+    /// The message name (and a RUN's first 80 query characters), for logs; never parameters or credentials.
     public var description: String {
         switch self {
         case .run(let query, _, _): "RUN \(query.prefix(80))"

@@ -30,13 +30,16 @@ public enum BoltValue: Sendable, Hashable {
 // MARK: Typed access
 
 extension BoltValue {
+    /// Whether the value is null (a missing property or a `null` in Cypher).
     public var isNull: Bool { self == .null }
 
+    /// The boolean, or `nil` when the value is not a boolean.
     public var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
+    /// The integer, or `nil` when the value is not an integer (floats are not converted).
     public var intValue: Int64? {
         if case .int(let value) = self { return value }
         return nil
@@ -51,21 +54,25 @@ extension BoltValue {
         }
     }
 
+    /// The string, or `nil` when the value is not a string.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
+    /// The elements, or `nil` when the value is not a list.
     public var listValue: [BoltValue]? {
         if case .list(let value) = self { return value }
         return nil
     }
 
+    /// The entries, or `nil` when the value is not a map.
     public var mapValue: [String: BoltValue]? {
         if case .map(let value) = self { return value }
         return nil
     }
 
+    /// The node, or `nil` when the value is not a node.
     public var nodeValue: BoltNode? {
         if case .node(let value) = self { return value }
         return nil
@@ -83,13 +90,20 @@ extension BoltValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral
 {
+    /// `nil` is the null value.
     public init(nilLiteral: ()) { self = .null }
+    /// A boolean literal is a boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An integer literal is a 64-bit integer.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// A float literal is a 64-bit float.
     public init(floatLiteral value: Double) { self = .float(value) }
+    /// A string literal is a string.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An array literal is a list.
     public init(arrayLiteral elements: BoltValue...) { self = .list(elements) }
 
+    /// A dictionary literal is a map; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, BoltValue)...) {
         self = .map(Dictionary(elements) { _, last in last })
     }
