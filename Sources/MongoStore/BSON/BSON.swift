@@ -60,18 +60,22 @@ public enum BSON: Sendable, Hashable {
 public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     public private(set) var elements: [(key: String, value: BSON)]
 
+    /// An empty document.
     public init() {
         self.elements = []
     }
 
+    /// A document with `elements` in order; a repeated key is kept twice, as BSON allows.
     public init(_ elements: [(String, BSON)]) {
         self.elements = elements.map { (key: $0.0, value: $0.1) }
     }
 
+    /// A document with the literal's elements in the order written.
     public init(dictionaryLiteral elements: (String, BSON)...) {
         self.init(elements)
     }
 
+    /// The keys in document order.
     public var keys: [String] { self.elements.map(\.key) }
 
     /// The value for `key`; setting replaces in place, appends, or (nil) removes.
@@ -88,11 +92,13 @@ public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Two documents are equal when they hold the same keys and values in the same order.
     public static func == (lhs: BSONDocument, rhs: BSONDocument) -> Bool {
         lhs.elements.count == rhs.elements.count
             && zip(lhs.elements, rhs.elements).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
+    /// Hashes the elements in order, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         for element in self.elements {
             hasher.combine(element.key)
@@ -103,6 +109,7 @@ public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
 
 /// A 12-byte MongoDB ObjectId.
 public struct BSONObjectID: Sendable, Hashable, CustomStringConvertible {
+    /// The id's 12 bytes: a 4-byte big-endian timestamp in seconds, 5 random bytes, a 3-byte counter.
     public let bytes: [UInt8]
 
     /// Parses 24 hexadecimal characters; nil for anything else (so a user string can never become
@@ -145,6 +152,7 @@ public struct BSONObjectID: Sendable, Hashable, CustomStringConvertible {
         }.joined()
     }
 
+    /// The id as 24 lowercase hexadecimal characters, as the shell shows it inside `ObjectId(...)`.
     public var description: String { self.hex }
 
     private static func nibble(_ character: UInt8) -> UInt8? {
