@@ -3,23 +3,42 @@ import NIOCore
 extension AMQPMethod {
     /// Class `basic` (60): publishing, consuming, acknowledgements.
     public enum Basic: Sendable, Hashable {
+        /// Limits unacknowledged deliveries: `prefetchCount` messages (0 = no limit); `global` per channel in RabbitMQ.
         case qos(prefetchSize: UInt32, prefetchCount: UInt16, global: Bool)
+        /// The broker applied the `qos` limits.
         case qosOk
+        /// Starts a consumer on a queue.
         case consume(Consume)
+        /// The consumer started, under `consumerTag`.
         case consumeOk(consumerTag: String)
+        /// Stops a consumer; the broker also sends it when the queue goes away (RabbitMQ extension).
         case cancel(consumerTag: String, noWait: Bool)
+        /// The consumer stopped.
         case cancelOk(consumerTag: String)
+        /// Publishes a message; a content header and body frames follow.
         case publish(Publish)
+        /// An undeliverable `mandatory` message coming back; its content follows.
         case `return`(Return)
+        /// A message pushed to a consumer; its content follows.
         case deliver(Deliver)
+        /// Fetches one message from a queue (polling).
         case get(queue: String, noAck: Bool)
+        /// The message `get` fetched; its content follows.
         case getOk(GetOk)
+        /// `get` found the queue empty.
         case getEmpty
+        /// Acknowledges a delivery, or with `multiple` every delivery up to `deliveryTag`; from the broker,
+        /// a publisher confirm.
         case ack(deliveryTag: UInt64, multiple: Bool)
+        /// Refuses one delivery, requeueing it or dropping (dead-lettering) it.
         case reject(deliveryTag: UInt64, requeue: Bool)
+        /// Deprecated asynchronous form of `recover`.
         case recoverAsync(requeue: Bool)
+        /// Asks the broker to redeliver every unacknowledged message of the channel.
         case recover(requeue: Bool)
+        /// The broker accepted `recover`.
         case recoverOk
+        /// Refuses one or (`multiple`) several deliveries (RabbitMQ extension); from the broker, a publish it lost.
         case nack(deliveryTag: UInt64, multiple: Bool, requeue: Bool)
 
         /// The arguments of `basic.consume`: start a consumer on a queue.

@@ -3,13 +3,21 @@ import NIOCore
 extension AMQPMethod {
     /// Class `exchange` (40).
     public enum Exchange: Sendable, Hashable {
+        /// Creates an exchange, or checks that it exists (`passive`).
         case declare(Declare)
+        /// The exchange exists.
         case declareOk
+        /// Deletes an exchange (with `ifUnused`, only when it has no bindings).
         case delete(exchange: String, ifUnused: Bool, noWait: Bool)
+        /// The exchange is deleted.
         case deleteOk
+        /// Binds an exchange to another exchange.
         case bind(Bind)
+        /// The binding exists.
         case bindOk
+        /// Removes an exchange-to-exchange binding.
         case unbind(Bind)
+        /// The binding is removed.
         case unbindOk
 
         /// The arguments of `exchange.declare`: create an exchange, or check it exists.

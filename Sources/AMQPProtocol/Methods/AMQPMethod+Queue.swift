@@ -3,15 +3,25 @@ import NIOCore
 extension AMQPMethod {
     /// Class `queue` (50).
     public enum Queue: Sendable, Hashable {
+        /// Creates a queue, or checks that it exists (`passive`).
         case declare(Declare)
+        /// The queue's name (chosen by the broker when asked), ready messages and consumers.
         case declareOk(queue: String, messageCount: UInt32, consumerCount: UInt32)
+        /// Binds a queue to an exchange with a binding key.
         case bind(Bind)
+        /// The binding exists.
         case bindOk
+        /// Removes every ready message from a queue.
         case purge(queue: String, noWait: Bool)
+        /// How many messages the purge removed.
         case purgeOk(messageCount: UInt32)
+        /// Deletes a queue (with `ifUnused`/`ifEmpty`, only when it has no consumers/messages).
         case delete(queue: String, ifUnused: Bool, ifEmpty: Bool, noWait: Bool)
+        /// How many messages were deleted with the queue.
         case deleteOk(messageCount: UInt32)
+        /// Removes a queue binding.
         case unbind(Bind)
+        /// The binding is removed.
         case unbindOk
 
         /// The arguments of `queue.declare`: create a queue, or check it exists.

@@ -2,12 +2,19 @@ import NIOCore
 
 /// Every AMQP 0-9-1 method, grouped by class (connection, channel, exchange, queue, basic, confirm, tx).
 public enum AMQPMethod: Sendable, Hashable {
+    /// A `connection` method (class 10): handshake, tuning, close.
     case connection(Connection)
+    /// A `channel` method (class 20): open, flow, close.
     case channel(Channel)
+    /// An `exchange` method (class 40): declare, delete, bind.
     case exchange(Exchange)
+    /// A `queue` method (class 50): declare, bind, purge, delete.
     case queue(Queue)
+    /// A `basic` method (class 60): publish, consume, acknowledge.
     case basic(Basic)
+    /// A `confirm` method (class 85): publisher confirms.
     case confirm(Confirm)
+    /// A `tx` method (class 90): transactions.
     case tx(Tx)
 
     /// The class and method ids on the wire.
