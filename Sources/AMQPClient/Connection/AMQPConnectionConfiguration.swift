@@ -7,7 +7,9 @@ import NIOSSL
 public struct AMQPConnectionConfiguration: Sendable {
     /// SASL mechanism used to log in.
     public enum AuthMechanism: String, Sendable {
+        /// `PLAIN` (RFC 4616): user and password in one SASL response; RabbitMQ's default.
         case plain = "PLAIN"
+        /// `AMQPLAIN`: user and password as a field table (a non-standard mechanism RabbitMQ also accepts).
         case amqplain = "AMQPLAIN"
     }
 
