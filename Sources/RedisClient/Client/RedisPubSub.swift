@@ -15,7 +15,9 @@ public struct RedisMessage: Sendable {
 
 /// What a subscription listens to.
 public enum RedisSubscriptionTarget: Sendable, Hashable {
+    /// A channel by exact name (`SUBSCRIBE`).
     case channel(String)
+    /// Every channel matching a glob pattern such as `news.*` (`PSUBSCRIBE`).
     case pattern(String)
     /// A Redis 7 shard channel (`SSUBSCRIBE`).
     case shardChannel(String)

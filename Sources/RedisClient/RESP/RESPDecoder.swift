@@ -138,7 +138,9 @@ public enum RESPEncoder {
 
 /// One argument of a command: text or raw bytes (binary-safe).
 public enum RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral {
+    /// Text, sent as its UTF-8 bytes.
     case string(String)
+    /// Raw bytes, sent as they are.
     case bytes(ByteBuffer)
 
     /// A string literal is a text argument, so commands read `["GET", .string(key)]`.
