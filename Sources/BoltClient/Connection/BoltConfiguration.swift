@@ -34,7 +34,9 @@ public struct BoltAddress: Sendable, Hashable, CustomStringConvertible {
 public struct BoltConfiguration: Sendable {
     /// Whether and how the connection uses TLS.
     public enum Security: Sendable, Equatable {
+        /// Plain TCP (`bolt://`, `neo4j://`).
         case plain
+        /// TLS; `verifyCertificate` is `true` for `+s` schemes and `false` for `+ssc` (self-signed accepted).
         case tls(verifyCertificate: Bool)
     }
 

@@ -126,7 +126,9 @@ public struct BoltLocalTime: Sendable, Hashable {
 public struct BoltDateTime: Sendable, Hashable {
     /// The zone of a date-time: a fixed offset, or a named zone.
     public enum Zone: Sendable, Hashable {
+        /// A fixed offset from UTC, in seconds (e.g. 3600 for +01:00).
         case offset(seconds: Int64)
+        /// A named time zone, e.g. `Europe/Paris`.
         case id(String)
     }
 

@@ -3,24 +3,43 @@
 /// Maps are kept as Swift dictionaries (PackStream maps are unordered); the encoder writes their keys
 /// sorted so equal values always produce equal bytes.
 public enum BoltValue: Sendable, Hashable {
+    /// Cypher `null`, also what a missing property reads as.
     case null
+    /// A boolean.
     case bool(Bool)
+    /// A 64-bit signed integer, Cypher's only integer type.
     case int(Int64)
+    /// A 64-bit float.
     case float(Double)
+    /// A UTF-8 string.
     case string(String)
+    /// A byte array.
     case bytes([UInt8])
+    /// A list of values, possibly of mixed types.
     case list([BoltValue])
+    /// A map with string keys.
     case map([String: BoltValue])
+    /// A graph node, as returned by `RETURN n`.
     case node(BoltNode)
+    /// A relationship with the ids of its end nodes.
     case relationship(BoltRelationship)
+    /// A relationship inside a path, without its end nodes.
     case unboundRelationship(BoltUnboundRelationship)
+    /// A path of alternating nodes and relationships.
     case path(BoltPath)
+    /// A date without time.
     case date(BoltDate)
+    /// A time of day with a UTC offset.
     case time(BoltTime)
+    /// A time of day without a zone.
     case localTime(BoltLocalTime)
+    /// An instant with an offset or a named zone.
     case dateTime(BoltDateTime)
+    /// A date and time without a zone.
     case localDateTime(BoltLocalDateTime)
+    /// A duration in months, days, seconds and nanoseconds.
     case duration(BoltDuration)
+    /// A 2D or 3D point in a coordinate system.
     case point(BoltPoint)
     /// A structure this client has no type for, kept as its tag and fields (PackStream allows at
     /// most 15; encoding more is a programming error and stops the process).
