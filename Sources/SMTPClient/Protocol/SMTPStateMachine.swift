@@ -26,7 +26,9 @@ public enum SMTPCompletion: Sendable, Equatable {
     case handshake(SMTPCapabilities)
     /// The server accepted the message (the reply to the final dot).
     case mail(SMTPReply)
+    /// RSET was accepted: the connection is ready for the next transaction.
     case reset
+    /// The session ended (QUIT answered, or the connection was already closed).
     case quit
 }
 
