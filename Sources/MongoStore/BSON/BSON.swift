@@ -2,24 +2,37 @@ import Foundation
 
 /// A BSON value (the subset of the BSON specification MongoDB documents here use).
 public enum BSON: Sendable, Hashable {
+    /// A 64-bit float.
     case double(Double)
+    /// A UTF-8 string.
     case string(String)
+    /// An embedded document.
     case document(BSONDocument)
+    /// An array (stored as a document keyed `0`, `1`, ...).
     case array([BSON])
+    /// Binary data with its subtype (0 generic, 4 UUID, ...).
     case binary(subtype: UInt8, bytes: [UInt8])
+    /// An ObjectId, the usual `_id`.
     case objectID(BSONObjectID)
+    /// A boolean.
     case bool(Bool)
     /// UTC milliseconds since 1970 (dates before 1970 are negative).
     case datetime(Int64)
+    /// `null`; an optional property decodes it as `nil`.
     case null
+    /// A 32-bit integer.
     case int32(Int32)
+    /// A 64-bit integer.
     case int64(Int64)
     /// IEEE 754-2008 decimal128, little-endian bytes as stored.
     case decimal128([UInt8])
     /// The server's internal timestamp (replication, `$clusterTime`).
     case timestamp(increment: UInt32, seconds: UInt32)
+    /// A regular expression with its option letters (`i`, `m`, `s`, `x`), stored as given.
     case regularExpression(pattern: String, options: String)
+    /// Compares lower than every other value.
     case minKey
+    /// Compares higher than every other value.
     case maxKey
 
     /// The BSON element type byte.
@@ -58,6 +71,7 @@ public enum BSON: Sendable, Hashable {
 
 /// An ordered BSON document: keys keep the order they were written or read in.
 public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+    /// The key-value pairs in document order.
     public private(set) var elements: [(key: String, value: BSON)]
 
     /// An empty document.
