@@ -17,7 +17,7 @@ public enum AMQPFieldValue: Sendable, Hashable {
     case int32(Int32)
     /// An unsigned 32-bit integer (`i`).
     case uint32(UInt32)
-    /// A signed 64-bit integer (`l`), what RabbitMQ writes for counts such as `x-death`'s `count`.
+    /// A signed 64-bit integer (`l`); integer literals become this.
     case int64(Int64)
     /// A 32-bit float (`f`).
     case float(Float)

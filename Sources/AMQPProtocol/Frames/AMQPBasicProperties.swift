@@ -10,7 +10,7 @@ public struct AMQPBasicProperties: Sendable, Hashable {
     public var headers: AMQPFieldTable?
     /// 1 = transient, 2 = persistent.
     public var deliveryMode: UInt8?
-    /// The message priority, 0–9; honoured only by queues declared with `x-max-priority`.
+    /// The message priority (0-9 in the spec); RabbitMQ honours it only on queues with `x-max-priority`.
     public var priority: UInt8?
     /// Ties a reply to its request in RPC patterns.
     public var correlationID: String?

@@ -3,7 +3,8 @@ import NIOCore
 extension AMQPMethod {
     /// Class `basic` (60): publishing, consuming, acknowledgements.
     public enum Basic: Sendable, Hashable {
-        /// Limits unacknowledged deliveries: `prefetchCount` messages (0 = no limit); `global` per channel in RabbitMQ.
+        /// Limits unacknowledged deliveries to `prefetchCount` (0 = no limit); RabbitMQ applies it per consumer,
+        /// or per channel when `global`.
         case qos(prefetchSize: UInt32, prefetchCount: UInt16, global: Bool)
         /// The broker applied the `qos` limits.
         case qosOk
@@ -86,7 +87,7 @@ extension AMQPMethod {
             public var routingKey: String
             /// Ask the broker to return the message (`basic.return`) when no queue takes it.
             public var mandatory: Bool
-            /// Not supported by RabbitMQ since 3.0; the broker closes the channel when it is set.
+            /// Removed from RabbitMQ in 3.0, which refuses a publish that sets it with a `not-implemented` error.
             public var immediate: Bool
 
             /// Creates publish arguments; `mandatory` and `immediate` default to `false`.
