@@ -29,8 +29,11 @@ public struct AMQPClientError: Error, CustomStringConvertible, Sendable {
 
         let base: Base
 
+        /// The `amqp://` or `amqps://` URI could not be parsed; ``AMQPClientError/message`` names the part.
         public static let invalidURI = Code(base: .invalidURI)
+        /// The TCP or TLS connection to the broker could not be set up.
         public static let connectionFailed = Code(base: .connectionFailed)
+        /// The broker refused the user name or password (or the SASL mechanism).
         public static let authenticationFailed = Code(base: .authenticationFailed)
         /// The broker sent `connection.close` (see ``AMQPClientError/replyCode``).
         public static let connectionClosedByServer = Code(base: .connectionClosedByServer)
@@ -44,7 +47,9 @@ public struct AMQPClientError: Error, CustomStringConvertible, Sendable {
         public static let channelClosedByServer = Code(base: .channelClosedByServer)
         /// The channel was closed by this client.
         public static let channelClosed = Code(base: .channelClosed)
+        /// The broker sent a frame or answer AMQP 0-9-1 does not allow at that point; the connection is closed.
         public static let protocolViolation = Code(base: .protocolViolation)
+        /// The connection and handshake did not finish within `connectionTimeout`.
         public static let timeout = Code(base: .timeout)
         /// The broker answered a publish with `basic.nack`.
         public static let publishNacked = Code(base: .publishNacked)
@@ -54,9 +59,12 @@ public struct AMQPClientError: Error, CustomStringConvertible, Sendable {
         public static let consumerCancelled = Code(base: .consumerCancelled)
         /// No connection is open and none came up within the wait allowed.
         public static let notConnected = Code(base: .notConnected)
+        /// Every channel number up to the negotiated `channel_max` is in use.
         public static let tooManyChannels = Code(base: .tooManyChannels)
+        /// A method could not be encoded (e.g. a name over 255 bytes); nothing was sent.
         public static let invalidArgument = Code(base: .invalidArgument)
 
+        /// The code's name, e.g. `connectionLost`, for logs.
         public var description: String { self.base.rawValue }
     }
 
@@ -109,6 +117,7 @@ public struct AMQPClientError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The code, reply code and text, message and underlying error in one line; no credentials or bodies.
     public var description: String {
         var text = "AMQP \(self.code)"
         if let replyCode {

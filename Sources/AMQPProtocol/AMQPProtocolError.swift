@@ -8,6 +8,7 @@ public struct AMQPProtocolError: Error, Equatable, CustomStringConvertible, Send
         self.reason = reason
     }
 
+    /// The reason prefixed with "AMQP protocol violation", for logs and thrown-error messages.
     public var description: String { "AMQP protocol violation: \(self.reason)" }
 
     static let truncated = AMQPProtocolError("truncated field")

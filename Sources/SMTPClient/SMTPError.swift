@@ -43,9 +43,11 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The client was shut down.
         public static let shutdown = Code(base: .shutdown)
 
+        /// The code's name, e.g. `rejected`, for logs.
         public var description: String { self.base.rawValue }
     }
 
+    /// What kind of failure this is.
     public var code: Code
     /// A log-safe explanation.
     public var message: String
@@ -54,6 +56,7 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The error of the layer below (NIO, TLS), if any.
     public var underlying: (any Error)?
 
+    /// Creates an error; `message` must be safe to log (no credentials, no message content).
     public init(_ code: Code, _ message: String, reply: SMTPReply? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
@@ -75,6 +78,7 @@ public struct SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The code, message, server reply and underlying error in one log-safe line.
     public var description: String {
         var text = "SMTP \(self.code): \(self.message)"
         if let reply = self.reply {

@@ -89,8 +89,11 @@ public struct AMQPChannel: Sendable {
 
     /// The broker's answer to `queue.declare`.
     public struct QueueDeclareResult: Sendable, Equatable {
+        /// The queue's name; the broker's choice when it was declared with an empty name.
         public var queue: String
+        /// Messages ready in the queue (not counting unacknowledged ones).
         public var messageCount: UInt32
+        /// Consumers currently attached to the queue.
         public var consumerCount: UInt32
     }
 
@@ -278,13 +281,16 @@ public struct AMQPChannel: Sendable {
 
 /// A running consumer: an `AsyncSequence` of deliveries, ended by cancellation or channel loss.
 public struct AMQPConsumer: AsyncSequence, Sendable {
+    /// Each element is one message delivered to this consumer.
     public typealias Element = AMQPDelivery
 
     /// The channel deliveries must be acknowledged on.
     public let channel: AMQPChannel
+    /// The tag naming this consumer at the broker; pass it to `cancel(consumerTag:)`.
     public let consumerTag: String
     let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
 
+    /// Iterates the deliveries; the iteration throws when the channel or connection is lost.
     public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
         self.deliveries.makeAsyncIterator()
     }

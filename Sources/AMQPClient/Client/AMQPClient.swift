@@ -17,13 +17,16 @@ import ServiceLifecycle
 public final class AMQPClient: Service, Sendable {
     /// Reconnection and waiting policy.
     public struct Configuration: Sendable {
+        /// Where and how to connect; reused for every reconnect.
         public var connection: AMQPConnectionConfiguration
         /// First wait before reconnecting; doubles up to `maximumBackoff`.
         public var initialBackoff: Duration
+        /// The longest wait between reconnect attempts; default 15 s.
         public var maximumBackoff: Duration
         /// How long a publish (or channel request) waits for a connection before failing with `notConnected`.
         public var publishWaitTimeout: Duration
 
+        /// Creates a policy; backoff from 250 ms up to 15 s, publishes wait up to 15 s for a connection.
         public init(
             connection: AMQPConnectionConfiguration,
             initialBackoff: Duration = .milliseconds(250),
@@ -58,6 +61,11 @@ public final class AMQPClient: Service, Sendable {
     let logger: Logger
     let state = NIOLockedValueBox(State())
 
+    /// Creates the client; it connects only once ``run()`` runs (as a service in a `ServiceGroup`).
+    /// - Parameters:
+    ///   - configuration: The broker to reach and the reconnection policy.
+    ///   - eventLoopGroup: Where the connections run; the shared NIO singleton by default.
+    ///   - logger: Receives connection and recovery events; never credentials or message bodies.
     public init(
         configuration: Configuration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

@@ -4,7 +4,9 @@ import NIOConcurrencyHelpers
 
 /// A delivery with the channel it must be acknowledged on.
 public struct AMQPClientDelivery: Sendable {
+    /// The message as the broker delivered it.
     public var delivery: AMQPDelivery
+    /// The channel of the connection it arrived on; acks go there.
     public var channel: AMQPChannel
 
     /// Acknowledges the delivery. After a reconnect this is a no-op: the broker redelivers it.
@@ -20,12 +22,14 @@ public struct AMQPClientDelivery: Sendable {
 
 /// Deliveries from a queue across reconnects; ends when cancelled or when the client shuts down.
 public struct AMQPRecoveringConsumer: AsyncSequence, Sendable {
+    /// Each element is one delivery with the channel to acknowledge it on.
     public typealias Element = AMQPClientDelivery
 
     let registration: ConsumerRegistration
     let deliveries: AsyncStream<AMQPClientDelivery>
     let client: AMQPClient
 
+    /// Iterates the deliveries of every connection in turn; never throws, ends on stop or shutdown.
     public func makeAsyncIterator() -> AsyncStream<AMQPClientDelivery>.AsyncIterator {
         self.deliveries.makeAsyncIterator()
     }

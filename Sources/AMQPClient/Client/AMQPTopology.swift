@@ -2,9 +2,13 @@ import AMQPProtocol
 
 /// A declaration the recovering client remembers and repeats after every reconnect.
 public enum AMQPTopologyStep: Sendable, Hashable {
+    /// Declare an exchange of `type` (`direct`, `fanout`, `topic`, `headers`).
     case exchange(name: String, type: String, durable: Bool, autoDelete: Bool, arguments: AMQPFieldTable)
+    /// Declare a queue; an `exclusive` one lives only as long as the connection.
     case queue(name: String, durable: Bool, exclusive: Bool, autoDelete: Bool, arguments: AMQPFieldTable)
+    /// Bind a queue to an exchange with a binding key.
     case queueBinding(queue: String, exchange: String, routingKey: String, arguments: AMQPFieldTable)
+    /// Bind an exchange to another exchange (RabbitMQ extension).
     case exchangeBinding(destination: String, source: String, routingKey: String, arguments: AMQPFieldTable)
 
     /// A durable queue with `arguments` (none, as NestJS declares its queues, by default).

@@ -7,17 +7,25 @@ import NIOSSL
 public struct AMQPConnectionConfiguration: Sendable {
     /// SASL mechanism used to log in.
     public enum AuthMechanism: String, Sendable {
+        /// `PLAIN` (RFC 4616): user and password in one SASL response; RabbitMQ's default.
         case plain = "PLAIN"
+        /// `AMQPLAIN`: user and password as a field table (a non-standard mechanism RabbitMQ also accepts).
         case amqplain = "AMQPLAIN"
     }
 
+    /// The broker's host name or IP address; default `localhost`.
     public var host: String
+    /// The broker's TCP port; default 5672, or 5671 with TLS.
     public var port: Int
     /// TLS for `amqps://`; `nil` for plain TCP.
     public var tls: TLSConfiguration?
+    /// The user to log in as; default `guest` (which RabbitMQ only lets in from localhost).
     public var username: String
+    /// The user's password; default `guest`; sent only in the SASL response.
     public var password: String
+    /// The virtual host to open; default `/`.
     public var virtualHost: String
+    /// How the credentials are sent; default `PLAIN`.
     public var authMechanism: AuthMechanism
     /// Requested heartbeat interval in seconds (0 disables); the broker may lower it.
     public var heartbeat: UInt16

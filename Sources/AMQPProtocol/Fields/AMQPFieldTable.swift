@@ -15,6 +15,7 @@ public struct AMQPFieldTable: Sendable, Hashable, ExpressibleByDictionaryLiteral
         self.entries = entries.map { (key: $0.0, value: $0.1) }
     }
 
+    /// A table with the literal's entries in the order written.
     public init(dictionaryLiteral elements: (String, AMQPFieldValue)...) {
         self.init(elements)
     }
@@ -36,11 +37,13 @@ public struct AMQPFieldTable: Sendable, Hashable, ExpressibleByDictionaryLiteral
         }
     }
 
+    /// Two tables are equal when they hold the same keys and values in the same order.
     public static func == (lhs: AMQPFieldTable, rhs: AMQPFieldTable) -> Bool {
         lhs.entries.count == rhs.entries.count
             && zip(lhs.entries, rhs.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
+    /// Hashes the entries in order, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         for entry in self.entries {
             hasher.combine(entry.key)

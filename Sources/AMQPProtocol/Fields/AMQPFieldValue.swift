@@ -3,25 +3,39 @@ import NIOCore
 /// A value in an AMQP field table or array, with the type tags RabbitMQ uses
 /// (the 0-9-1 errata: `s` is a signed 16-bit integer, `l` a signed 64-bit one, `x` a byte array).
 public enum AMQPFieldValue: Sendable, Hashable {
+    /// A boolean (`t`).
     case bool(Bool)
+    /// A signed 8-bit integer (`b`).
     case int8(Int8)
+    /// An unsigned 8-bit integer (`B`).
     case uint8(UInt8)
+    /// A signed 16-bit integer (`s`).
     case int16(Int16)
+    /// An unsigned 16-bit integer (`u`).
     case uint16(UInt16)
+    /// A signed 32-bit integer (`I`).
     case int32(Int32)
+    /// An unsigned 32-bit integer (`i`).
     case uint32(UInt32)
+    /// A signed 64-bit integer (`l`); integer literals become this.
     case int64(Int64)
+    /// A 32-bit float (`f`).
     case float(Float)
+    /// A 64-bit float (`d`).
     case double(Double)
     /// `scale` decimal digits after the point: `value / 10^scale`.
     case decimal(scale: UInt8, value: UInt32)
+    /// A UTF-8 string of up to 4 GiB (`S`), the usual type of header values.
     case longString(String)
     /// Raw bytes (`x`), e.g. binary header values.
     case bytes([UInt8])
+    /// An ordered list of values (`A`), e.g. `x-death`.
     case array([AMQPFieldValue])
     /// Seconds since 1970 (`T`).
     case timestamp(UInt64)
+    /// A nested table (`F`).
     case table(AMQPFieldTable)
+    /// No value (`V`).
     case void
 
     var tag: UInt8 {
@@ -112,8 +126,11 @@ public enum AMQPFieldValue: Sendable, Hashable {
 }
 
 extension AMQPFieldValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral {
+    /// A string literal becomes a long string (`S`).
     public init(stringLiteral value: String) { self = .longString(value) }
+    /// A boolean literal becomes a boolean (`t`).
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An integer literal becomes a signed 64-bit integer (`l`).
     public init(integerLiteral value: Int64) { self = .int64(value) }
 }
 

@@ -2,22 +2,33 @@ import NIOCore
 
 /// The fourteen content properties of the `basic` class, each optional.
 public struct AMQPBasicProperties: Sendable, Hashable {
+    /// The MIME type of the body, e.g. `application/json`.
     public var contentType: String?
+    /// The body's encoding, e.g. `gzip`; `nil` for plain bytes.
     public var contentEncoding: String?
+    /// Application headers, read by `headers` exchanges and by consumers.
     public var headers: AMQPFieldTable?
     /// 1 = transient, 2 = persistent.
     public var deliveryMode: UInt8?
+    /// The message priority (0-9 in the spec); RabbitMQ honours it only on queues with `x-max-priority`.
     public var priority: UInt8?
+    /// Ties a reply to its request in RPC patterns.
     public var correlationID: String?
+    /// The queue a reply should be sent to.
     public var replyTo: String?
     /// Per-message TTL in milliseconds, as a decimal string.
     public var expiration: String?
+    /// An application-chosen message identifier.
     public var messageID: String?
     /// Seconds since 1970.
     public var timestamp: UInt64?
+    /// An application-chosen message type name.
     public var type: String?
+    /// The publishing user; RabbitMQ rejects the message when it differs from the connection's user.
     public var userID: String?
+    /// The publishing application's name.
     public var appID: String?
+    /// Deprecated in 0-9-1; kept so every property round-trips.
     public var clusterID: String?
 
     /// Properties with every field unset (what NestJS `emit` sends).
@@ -163,8 +174,11 @@ public struct AMQPBasicProperties: Sendable, Hashable {
 
 /// The content header frame's payload: which class, how many body bytes follow, and the properties.
 public struct AMQPContentHeader: Sendable, Hashable {
+    /// The content class; 60 (`basic`) for every message.
     public var classID: UInt16
+    /// The total body size in bytes, split across the body frames that follow.
     public var bodySize: UInt64
+    /// The message's content properties.
     public var properties: AMQPBasicProperties
 
     /// Creates a header for a `basic` content of `bodySize` bytes.

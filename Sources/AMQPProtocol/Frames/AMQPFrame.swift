@@ -2,9 +2,13 @@ import NIOCore
 
 /// One AMQP 0-9-1 frame (section 4.2.3): a method, a content header, a body slice, or a heartbeat.
 public enum AMQPFrame: Sendable, Hashable {
+    /// A method frame: a command such as `basic.publish` or `channel.open`.
     case method(channel: UInt16, AMQPMethod)
+    /// A content header frame: the body size and properties of the message that follows a method.
     case header(channel: UInt16, AMQPContentHeader)
+    /// A content body frame: one slice of a message body, at most `frame_max` minus 8 bytes.
     case body(channel: UInt16, ByteBuffer)
+    /// A heartbeat frame on channel 0, which keeps an idle connection alive.
     case heartbeat
 
     /// The bytes a client sends before its first frame: `AMQP` 0 0 9 1.

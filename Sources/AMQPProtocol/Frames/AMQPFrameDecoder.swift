@@ -5,6 +5,7 @@ import NIOCore
 /// A frame larger than `maxFrameSize`, a missing frame-end octet, or a protocol header sent back by
 /// a broker that does not speak 0-9-1 is an ``AMQPProtocolError``.
 public struct AMQPFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    /// The decoder emits whole AMQP frames.
     public typealias InboundOut = AMQPFrame
 
     /// The largest frame accepted (header and frame-end included); raised or lowered after `tune`.
@@ -15,6 +16,8 @@ public struct AMQPFrameDecoder: NIOSingleStepByteToMessageDecoder {
         self.maxFrameSize = maxFrameSize
     }
 
+    /// Returns the next frame, or `nil` while it is incomplete.
+    /// - Throws: ``AMQPProtocolError`` for an oversized frame, a missing frame-end octet or a protocol mismatch.
     public mutating func decode(buffer: inout ByteBuffer) throws -> AMQPFrame? {
         guard buffer.readableBytes >= 7 else { return nil }
         let start = buffer.readerIndex
@@ -40,6 +43,7 @@ public struct AMQPFrameDecoder: NIOSingleStepByteToMessageDecoder {
         return try AMQPFrame.decodePayload(type: type, channel: channel, payload: &payload)
     }
 
+    /// Decodes a frame left in the buffer when the input ends; a partial frame yields `nil`.
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> AMQPFrame? {
         try self.decode(buffer: &buffer)
     }
@@ -47,10 +51,14 @@ public struct AMQPFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
 /// Writes frames (and the protocol header, sent once, before the first frame).
 public struct AMQPFrameEncoder: MessageToByteEncoder {
+    /// The encoder writes AMQP frames.
     public typealias OutboundIn = AMQPFrame
 
+    /// Creates an encoder.
     public init() {}
 
+    /// Writes `data` as one frame on the wire.
+    /// - Throws: ``AMQPProtocolError`` when a field does not fit its wire type (e.g. a short string over 255 bytes).
     public func encode(data: AMQPFrame, out: inout ByteBuffer) throws {
         try data.encode(into: &out)
     }

@@ -3,35 +3,63 @@ import NIOCore
 extension AMQPMethod {
     /// Class `basic` (60): publishing, consuming, acknowledgements.
     public enum Basic: Sendable, Hashable {
+        /// Limits unacknowledged deliveries to `prefetchCount` (0 = no limit); RabbitMQ applies it per consumer,
+        /// or per channel when `global`.
         case qos(prefetchSize: UInt32, prefetchCount: UInt16, global: Bool)
+        /// The broker applied the `qos` limits.
         case qosOk
+        /// Starts a consumer on a queue.
         case consume(Consume)
+        /// The consumer started, under `consumerTag`.
         case consumeOk(consumerTag: String)
+        /// Stops a consumer; the broker also sends it when the queue goes away (RabbitMQ extension).
         case cancel(consumerTag: String, noWait: Bool)
+        /// The consumer stopped.
         case cancelOk(consumerTag: String)
+        /// Publishes a message; a content header and body frames follow.
         case publish(Publish)
+        /// An undeliverable `mandatory` message coming back; its content follows.
         case `return`(Return)
+        /// A message pushed to a consumer; its content follows.
         case deliver(Deliver)
+        /// Fetches one message from a queue (polling).
         case get(queue: String, noAck: Bool)
+        /// The message `get` fetched; its content follows.
         case getOk(GetOk)
+        /// `get` found the queue empty.
         case getEmpty
+        /// Acknowledges a delivery, or with `multiple` every delivery up to `deliveryTag`; from the broker,
+        /// a publisher confirm.
         case ack(deliveryTag: UInt64, multiple: Bool)
+        /// Refuses one delivery, requeueing it or dropping (dead-lettering) it.
         case reject(deliveryTag: UInt64, requeue: Bool)
+        /// Deprecated asynchronous form of `recover`.
         case recoverAsync(requeue: Bool)
+        /// Asks the broker to redeliver every unacknowledged message of the channel.
         case recover(requeue: Bool)
+        /// The broker accepted `recover`.
         case recoverOk
+        /// Refuses one or (`multiple`) several deliveries (RabbitMQ extension); from the broker, a publish it lost.
         case nack(deliveryTag: UInt64, multiple: Bool, requeue: Bool)
 
+        /// The arguments of `basic.consume`: start a consumer on a queue.
         public struct Consume: Sendable, Hashable {
+            /// The queue to consume from.
             public var queue: String
             /// Empty asks the broker to choose a tag.
             public var consumerTag: String
+            /// Do not deliver messages published on this connection (RabbitMQ ignores it).
             public var noLocal: Bool
+            /// Deliveries count as acknowledged when sent (auto-ack); `false` means the consumer acks each one.
             public var noAck: Bool
+            /// Ask to be the queue's only consumer; the broker refuses when another consumer exists.
             public var exclusive: Bool
+            /// Ask the broker not to send `consume-ok`.
             public var noWait: Bool
+            /// Extension arguments, e.g. `x-priority` or `x-stream-offset`.
             public var arguments: AMQPFieldTable
 
+            /// Creates consume arguments; by default the broker names the tag and each delivery needs an ack.
             public init(
                 queue: String,
                 consumerTag: String = "",
@@ -51,12 +79,18 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.publish`; the content header and body follow it.
         public struct Publish: Sendable, Hashable {
+            /// The exchange to publish to; empty is the default exchange, which routes by queue name.
             public var exchange: String
+            /// The routing key the exchange matches against its bindings.
             public var routingKey: String
+            /// Ask the broker to return the message (`basic.return`) when no queue takes it.
             public var mandatory: Bool
+            /// Removed from RabbitMQ in 3.0, which refuses a publish that sets it with a `not-implemented` error.
             public var immediate: Bool
 
+            /// Creates publish arguments; `mandatory` and `immediate` default to `false`.
             public init(exchange: String, routingKey: String, mandatory: Bool = false, immediate: Bool = false) {
                 self.exchange = exchange
                 self.routingKey = routingKey
@@ -65,12 +99,18 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.return`: a `mandatory` message no queue took, sent back with its content.
         public struct Return: Sendable, Hashable {
+            /// Why the message came back, e.g. 312 (no route).
             public var replyCode: UInt16
+            /// The broker's text for `replyCode`.
             public var replyText: String
+            /// The exchange the message was published to.
             public var exchange: String
+            /// The routing key it was published with.
             public var routingKey: String
 
+            /// Creates return arguments.
             public init(replyCode: UInt16, replyText: String, exchange: String, routingKey: String) {
                 self.replyCode = replyCode
                 self.replyText = replyText
@@ -79,13 +119,20 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.deliver`: a message pushed to a consumer; its content follows.
         public struct Deliver: Sendable, Hashable {
+            /// The consumer the message is for.
             public var consumerTag: String
+            /// The channel-scoped number to acknowledge, reject or nack the message with.
             public var deliveryTag: UInt64
+            /// Whether the message was delivered before and not acknowledged.
             public var redelivered: Bool
+            /// The exchange the message was published to.
             public var exchange: String
+            /// The routing key it was published with.
             public var routingKey: String
 
+            /// Creates deliver arguments.
             public init(
                 consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String
             ) {
@@ -97,13 +144,20 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `basic.get-ok`: one message fetched by `basic.get`; its content follows.
         public struct GetOk: Sendable, Hashable {
+            /// The channel-scoped number to acknowledge the message with.
             public var deliveryTag: UInt64
+            /// Whether the message was delivered before and not acknowledged.
             public var redelivered: Bool
+            /// The exchange the message was published to.
             public var exchange: String
+            /// The routing key it was published with.
             public var routingKey: String
+            /// How many messages are left in the queue.
             public var messageCount: UInt32
 
+            /// Creates get-ok arguments.
             public init(
                 deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String, messageCount: UInt32
             ) {

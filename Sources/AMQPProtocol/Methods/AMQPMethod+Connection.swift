@@ -3,29 +3,49 @@ import NIOCore
 extension AMQPMethod {
     /// Class `connection` (10): handshake, tuning, close, flow control by the broker.
     public enum Connection: Sendable, Hashable {
+        /// The broker's greeting: versions, properties and SASL mechanisms.
         case start(Start)
+        /// The client's answer: properties, chosen mechanism and credentials.
         case startOk(StartOk)
+        /// A further SASL challenge (unused by PLAIN and AMQPLAIN).
         case secure(challenge: ByteBuffer)
+        /// The answer to a SASL challenge.
         case secureOk(response: ByteBuffer)
+        /// The broker's proposed limits.
         case tune(Tune)
+        /// The limits the client accepted (at most the broker's).
         case tuneOk(Tune)
+        /// Opens a virtual host on the connection.
         case open(virtualHost: String)
+        /// The virtual host is open; channels may be opened.
         case openOk
+        /// Closes the connection, with a reply code and text.
         case close(AMQPClose)
+        /// Confirms a `close`; the socket may be closed.
         case closeOk
+        /// The broker stopped reading publishes (a memory or disk alarm; RabbitMQ extension).
         case blocked(reason: String)
+        /// The broker reads publishes again.
         case unblocked
+        /// Replaces the connection's credentials, e.g. a refreshed OAuth token (RabbitMQ extension).
         case updateSecret(newSecret: ByteBuffer, reason: String)
+        /// The broker accepted the new secret.
         case updateSecretOk
 
+        /// The arguments of `connection.start`, the broker's first method: its version, properties and SASL mechanisms.
         public struct Start: Sendable, Hashable {
+            /// The protocol's major version; 0 for 0-9-1.
             public var versionMajor: UInt8
+            /// The protocol's minor version; 9 for 0-9-1.
             public var versionMinor: UInt8
+            /// The broker's product, version and capabilities (e.g. `publisher_confirms`).
             public var serverProperties: AMQPFieldTable
             /// Space-separated SASL mechanisms, e.g. `AMQPLAIN PLAIN`.
             public var mechanisms: String
+            /// Space-separated message locales the broker offers, e.g. `en_US`.
             public var locales: String
 
+            /// Creates start arguments for AMQP 0-9-1.
             public init(
                 versionMajor: UInt8 = 0,
                 versionMinor: UInt8 = 9,
@@ -41,13 +61,18 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `connection.start-ok`: the client's properties, chosen mechanism and credentials.
         public struct StartOk: Sendable, Hashable {
+            /// The client's product, version and capabilities, shown by the broker's management UI.
             public var clientProperties: AMQPFieldTable
+            /// The SASL mechanism chosen from the broker's list, e.g. `PLAIN`.
             public var mechanism: String
             /// The SASL response; holds credentials, never log it.
             public var response: ByteBuffer
+            /// The chosen message locale, e.g. `en_US`.
             public var locale: String
 
+            /// Creates start-ok arguments.
             public init(clientProperties: AMQPFieldTable, mechanism: String, response: ByteBuffer, locale: String) {
                 self.clientProperties = clientProperties
                 self.mechanism = mechanism
@@ -56,12 +81,16 @@ extension AMQPMethod {
             }
         }
 
+        /// The arguments of `connection.tune` and `tune-ok`: channel, frame-size and heartbeat limits.
         public struct Tune: Sendable, Hashable {
+            /// The highest channel number; 0 means no limit other than 65535.
             public var channelMax: UInt16
+            /// The largest frame in bytes, header and frame-end included; 0 means no limit.
             public var frameMax: UInt32
             /// Seconds; 0 disables heartbeats.
             public var heartbeat: UInt16
 
+            /// Creates tune arguments.
             public init(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16) {
                 self.channelMax = channelMax
                 self.frameMax = frameMax
@@ -178,11 +207,17 @@ extension AMQPMethod {
 
     /// Class `channel` (20).
     public enum Channel: Sendable, Hashable {
+        /// Opens a channel.
         case open
+        /// The channel is open.
         case openOk
+        /// Asks the peer to pause (`false`) or resume (`true`) sending content.
         case flow(active: Bool)
+        /// Confirms a `flow` request.
         case flowOk(active: Bool)
+        /// Closes the channel, with a reply code and text; a broker close is a channel error such as 404.
         case close(AMQPClose)
+        /// Confirms a channel `close`; the channel number may be reused.
         case closeOk
 
         var methodID: UInt16 {
@@ -225,7 +260,9 @@ extension AMQPMethod {
 
     /// Class `confirm` (85): publisher confirms.
     public enum Confirm: Sendable, Hashable {
+        /// Puts the channel in confirm mode: the broker acks (or nacks) every publish.
         case select(noWait: Bool)
+        /// The channel is in confirm mode.
         case selectOk
 
         var methodID: UInt16 {
@@ -252,6 +289,7 @@ extension AMQPMethod {
 
     /// Class `tx` (90): transactions (decoded for completeness; decode-async uses confirms).
     public enum Tx: Sendable, Hashable {
+        /// `tx.select`/`select-ok`, `commit`/`commit-ok` and `rollback`/`rollback-ok`; none carries arguments.
         case select, selectOk, commit, commitOk, rollback, rollbackOk
 
         var methodID: UInt16 {

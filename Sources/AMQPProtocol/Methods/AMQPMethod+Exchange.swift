@@ -3,26 +3,43 @@ import NIOCore
 extension AMQPMethod {
     /// Class `exchange` (40).
     public enum Exchange: Sendable, Hashable {
+        /// Creates an exchange, or checks that it exists (`passive`).
         case declare(Declare)
+        /// The exchange exists.
         case declareOk
+        /// Deletes an exchange (with `ifUnused`, only when it has no bindings).
         case delete(exchange: String, ifUnused: Bool, noWait: Bool)
+        /// The exchange is deleted.
         case deleteOk
+        /// Binds an exchange to another exchange.
         case bind(Bind)
+        /// The binding exists.
         case bindOk
+        /// Removes an exchange-to-exchange binding.
         case unbind(Bind)
+        /// The binding is removed.
         case unbindOk
 
+        /// The arguments of `exchange.declare`: create an exchange, or check it exists.
         public struct Declare: Sendable, Hashable {
+            /// The exchange's name.
             public var exchange: String
             /// `direct`, `fanout`, `topic`, `headers`, or a plugin type.
             public var type: String
+            /// Only check that the exchange exists (the broker closes the channel with 404 when it does not).
             public var passive: Bool
+            /// Whether the exchange survives a broker restart.
             public var durable: Bool
+            /// Whether the broker deletes the exchange once its last binding is removed.
             public var autoDelete: Bool
+            /// Whether only other exchanges may publish to it (RabbitMQ extension).
             public var `internal`: Bool
+            /// Ask the broker not to send `declare-ok`.
             public var noWait: Bool
+            /// Extension arguments, e.g. `alternate-exchange`.
             public var arguments: AMQPFieldTable
 
+            /// Creates declare arguments for a transient, non-internal exchange unless told otherwise.
             public init(
                 exchange: String,
                 type: String,
@@ -46,12 +63,18 @@ extension AMQPMethod {
 
         /// Exchange-to-exchange binding (a RabbitMQ extension).
         public struct Bind: Sendable, Hashable {
+            /// The exchange that receives the routed messages.
             public var destination: String
+            /// The exchange messages are routed from.
             public var source: String
+            /// The binding key matched against each message's routing key.
             public var routingKey: String
+            /// Ask the broker not to send `bind-ok`.
             public var noWait: Bool
+            /// Extension arguments; a `headers` exchange matches on them.
             public var arguments: AMQPFieldTable
 
+            /// Creates exchange-to-exchange binding arguments.
             public init(
                 destination: String,
                 source: String,

@@ -3,27 +3,45 @@ import NIOCore
 extension AMQPMethod {
     /// Class `queue` (50).
     public enum Queue: Sendable, Hashable {
+        /// Creates a queue, or checks that it exists (`passive`).
         case declare(Declare)
+        /// The queue's name (chosen by the broker when asked), ready messages and consumers.
         case declareOk(queue: String, messageCount: UInt32, consumerCount: UInt32)
+        /// Binds a queue to an exchange with a binding key.
         case bind(Bind)
+        /// The binding exists.
         case bindOk
+        /// Removes every ready message from a queue.
         case purge(queue: String, noWait: Bool)
+        /// How many messages the purge removed.
         case purgeOk(messageCount: UInt32)
+        /// Deletes a queue (with `ifUnused`/`ifEmpty`, only when it has no consumers/messages).
         case delete(queue: String, ifUnused: Bool, ifEmpty: Bool, noWait: Bool)
+        /// How many messages were deleted with the queue.
         case deleteOk(messageCount: UInt32)
+        /// Removes a queue binding.
         case unbind(Bind)
+        /// The binding is removed.
         case unbindOk
 
+        /// The arguments of `queue.declare`: create a queue, or check it exists.
         public struct Declare: Sendable, Hashable {
             /// Empty asks the broker to name the queue.
             public var queue: String
+            /// Only check that the queue exists (the broker closes the channel with 404 when it does not).
             public var passive: Bool
+            /// Whether the queue survives a broker restart.
             public var durable: Bool
+            /// Whether the queue belongs to this connection only and is deleted when it closes.
             public var exclusive: Bool
+            /// Whether the broker deletes the queue once its last consumer is cancelled.
             public var autoDelete: Bool
+            /// Ask the broker not to send `declare-ok`.
             public var noWait: Bool
+            /// Extension arguments, e.g. `x-queue-type`, `x-message-ttl`, `x-dead-letter-exchange`.
             public var arguments: AMQPFieldTable
 
+            /// Creates declare arguments for a transient, shared queue unless told otherwise.
             public init(
                 queue: String,
                 passive: Bool = false,
@@ -45,12 +63,18 @@ extension AMQPMethod {
 
         /// A queue binding; `noWait` is not on the wire for `unbind`.
         public struct Bind: Sendable, Hashable {
+            /// The queue to bind.
             public var queue: String
+            /// The exchange to bind it to.
             public var exchange: String
+            /// The binding key matched against each message's routing key.
             public var routingKey: String
+            /// Ask the broker not to send `bind-ok` (ignored for `unbind`).
             public var noWait: Bool
+            /// Extension arguments; a `headers` exchange matches on them.
             public var arguments: AMQPFieldTable
 
+            /// Creates queue binding arguments.
             public init(
                 queue: String,
                 exchange: String,

@@ -2,12 +2,19 @@ import NIOCore
 
 /// Every AMQP 0-9-1 method, grouped by class (connection, channel, exchange, queue, basic, confirm, tx).
 public enum AMQPMethod: Sendable, Hashable {
+    /// A `connection` method (class 10): handshake, tuning, close.
     case connection(Connection)
+    /// A `channel` method (class 20): open, flow, close.
     case channel(Channel)
+    /// An `exchange` method (class 40): declare, delete, bind.
     case exchange(Exchange)
+    /// A `queue` method (class 50): declare, bind, purge, delete.
     case queue(Queue)
+    /// A `basic` method (class 60): publish, consume, acknowledge.
     case basic(Basic)
+    /// A `confirm` method (class 85): publisher confirms.
     case confirm(Confirm)
+    /// A `tx` method (class 90): transactions.
     case tx(Tx)
 
     /// The class and method ids on the wire.
@@ -70,9 +77,13 @@ public enum AMQPMethod: Sendable, Hashable {
 
 /// The reply code and text of `connection.close` and `channel.close`, and the method that caused it.
 public struct AMQPClose: Sendable, Hashable {
+    /// The AMQP reply code, e.g. 320 (connection forced), 404 (not found), 406 (precondition failed).
     public var replyCode: UInt16
+    /// The broker's or client's human-readable reason.
     public var replyText: String
+    /// The class id of the method that caused the close, or 0.
     public var classID: UInt16
+    /// The method id of the method that caused the close, or 0.
     public var methodID: UInt16
 
     /// Creates a close; ids are 0 when the close is not caused by a method.

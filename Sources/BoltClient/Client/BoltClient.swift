@@ -8,12 +8,18 @@ import ServiceLifecycle
 /// through a routing table (`neo4j` schemes, writes to a writer), and `withTransaction`, which retries
 /// transient failures with exponential backoff.
 public final class BoltClient: Service, Sendable {
+    /// The server or cluster, credentials, pool size and timeouts the client was created with.
     public let configuration: BoltConfiguration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let pools = NIOLockedValueBox<[BoltAddress: BoltPool]>([:])
     private let routing: BoltRouter?
 
+    /// Creates the client; connections open on first use.
+    /// - Parameters:
+    ///   - configuration: The server or cluster to reach, credentials and limits.
+    ///   - eventLoopGroup: Where the connections run; the shared NIO singleton by default.
+    ///   - logger: Receives a warning for each retried transaction; never credentials or query parameters.
     public init(
         configuration: BoltConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

@@ -1,8 +1,11 @@
 /// One result row: values by position, named by the result's keys.
 public struct BoltRecord: Sendable, Equatable {
+    /// The column names, in the order of `RETURN`.
     public let keys: [String]
+    /// The values, in the same order as `keys`.
     public let values: [BoltValue]
 
+    /// Creates a record from column names and values.
     public init(keys: [String], values: [BoltValue]) {
         self.keys = keys
         self.values = values
@@ -27,10 +30,12 @@ public struct BoltRecord: Sendable, Equatable {
 
 /// A Swift type a Bolt value converts to.
 public protocol BoltValueConvertible {
+    /// Converts `boltValue`; `nil` when it has another type.
     init?(boltValue: BoltValue)
 }
 
 extension String: BoltValueConvertible {
+    /// A `String` from a string value; `nil` for any other type.
     public init?(boltValue: BoltValue) {
         guard let value = boltValue.stringValue else { return nil }
         self = value
@@ -38,6 +43,7 @@ extension String: BoltValueConvertible {
 }
 
 extension Int64: BoltValueConvertible {
+    /// An `Int64` from an integer value; `nil` for any other type.
     public init?(boltValue: BoltValue) {
         guard let value = boltValue.intValue else { return nil }
         self = value
@@ -45,6 +51,7 @@ extension Int64: BoltValueConvertible {
 }
 
 extension Int: BoltValueConvertible {
+    /// An `Int` from an integer value; `nil` for any other type.
     public init?(boltValue: BoltValue) {
         guard let value = boltValue.intValue else { return nil }
         self = Int(value)
@@ -52,6 +59,7 @@ extension Int: BoltValueConvertible {
 }
 
 extension Double: BoltValueConvertible {
+    /// A `Double` from a float or an integer value; `nil` for any other type.
     public init?(boltValue: BoltValue) {
         guard let value = boltValue.doubleValue else { return nil }
         self = value
@@ -59,6 +67,7 @@ extension Double: BoltValueConvertible {
 }
 
 extension Bool: BoltValueConvertible {
+    /// A `Bool` from a boolean value; `nil` for any other type.
     public init?(boltValue: BoltValue) {
         guard let value = boltValue.boolValue else { return nil }
         self = value
@@ -66,6 +75,7 @@ extension Bool: BoltValueConvertible {
 }
 
 extension BoltNode: BoltValueConvertible {
+    /// A node from a node value; `nil` for any other type.
     public init?(boltValue: BoltValue) {
         guard let value = boltValue.nodeValue else { return nil }
         self = value
@@ -73,10 +83,12 @@ extension BoltNode: BoltValueConvertible {
 }
 
 extension BoltValue: BoltValueConvertible {
+    /// Any value as it is; never `nil`.
     public init?(boltValue: BoltValue) { self = boltValue }
 }
 
 extension Optional: BoltValueConvertible where Wrapped: BoltValueConvertible {
+    /// `.none` for a null value, the wrapped type's conversion otherwise.
     public init?(boltValue: BoltValue) {
         if boltValue == .null {
             self = .none

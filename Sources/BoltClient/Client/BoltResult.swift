@@ -2,6 +2,7 @@
 /// pulled (`PULL n`) as the iteration reaches them. Iterate it once, before the next statement on the
 /// same connection (which discards what is left).
 public struct BoltResult: AsyncSequence, Sendable {
+    /// Each element is one record (row) of the statement's result.
     public typealias Element = BoltRecord
 
     /// The column names.
@@ -13,6 +14,7 @@ public struct BoltResult: AsyncSequence, Sendable {
     public let summary: [String: BoltValue]?
     let fetchSize: Int64
 
+    /// Walks the records, sending `PULL` for the next batch when the current one is used up.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let keys: [String]
         let connection: BoltConnection
@@ -21,6 +23,8 @@ public struct BoltResult: AsyncSequence, Sendable {
         var index = 0
         var hasMore: Bool
 
+        /// The next record, or `nil` after the last.
+        /// - Throws: ``BoltError`` when pulling the next batch fails (the statement's error surfaces here).
         public mutating func next() async throws(BoltError) -> BoltRecord? {
             while self.index >= self.batch.count {
                 guard self.hasMore else { return nil }
@@ -36,6 +40,7 @@ public struct BoltResult: AsyncSequence, Sendable {
         }
     }
 
+    /// Starts at the first record of the batch that came with RUN.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(
             keys: self.keys, connection: self.connection, fetchSize: self.fetchSize, batch: self.firstBatch,
@@ -62,6 +67,7 @@ public struct BoltResult: AsyncSequence, Sendable {
 /// A transaction handed to ``BoltClient/withTransaction(database:write:maximumRetryTime:_:)``: run
 /// statements in it; the client commits when the body returns and rolls back when it throws.
 public struct BoltTransaction: Sendable {
+    /// The connection the transaction runs on; valid only inside the transaction's body.
     public let connection: BoltConnection
 
     /// Runs a statement inside the transaction.

@@ -1,12 +1,19 @@
 /// A routing table from `ROUTE`: which servers route, read and write one database, and for how long.
 public struct BoltRoutingTable: Sendable, Equatable {
+    /// The database the table is for; `nil` for the default database.
     public var database: String?
+    /// Servers that answer `ROUTE`.
     public var routers: [BoltAddress]
+    /// Servers that take read transactions.
     public var readers: [BoltAddress]
+    /// Servers that take write transactions (the leader).
     public var writers: [BoltAddress]
+    /// How long the table may be used after `fetchedAt` (the server's `ttl`, 300 s when absent).
     public var timeToLive: Duration
+    /// When the table was fetched.
     public var fetchedAt: ContinuousClock.Instant
 
+    /// Creates a table from its parts.
     public init(
         database: String?, routers: [BoltAddress], readers: [BoltAddress], writers: [BoltAddress],
         timeToLive: Duration, fetchedAt: ContinuousClock.Instant

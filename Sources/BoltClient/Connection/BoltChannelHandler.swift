@@ -3,9 +3,12 @@ import NIOCore
 
 /// One request's outcome: the summary metadata and, for PULL, the records streamed before it.
 public struct BoltSummary: Sendable, Equatable {
+    /// The SUCCESS metadata, e.g. `fields` after RUN, `has_more`, `bookmark` or `stats` after PULL.
     public var metadata: [String: BoltValue]
+    /// The RECORD messages that came before the summary, each a list of field values.
     public var records: [[BoltValue]]
 
+    /// Creates a summary.
     public init(metadata: [String: BoltValue], records: [[BoltValue]] = []) {
         self.metadata = metadata
         self.records = records

@@ -2,9 +2,12 @@ import Foundation
 
 /// A server address (`host:port`), as URIs and routing tables give them.
 public struct BoltAddress: Sendable, Hashable, CustomStringConvertible {
+    /// The server's host name or IP address (without brackets for IPv6).
     public var host: String
+    /// The server's Bolt port; default 7687.
     public var port: Int
 
+    /// Creates an address; the port defaults to Bolt's 7687.
     public init(host: String, port: Int = 7687) {
         self.host = host
         self.port = port
@@ -21,6 +24,7 @@ public struct BoltAddress: Sendable, Hashable, CustomStringConvertible {
         self.init(host: host, port: port)
     }
 
+    /// `host:port`, with an IPv6 host in brackets, as routing tables write it.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
@@ -28,23 +32,31 @@ public struct BoltAddress: Sendable, Hashable, CustomStringConvertible {
 /// `neo4j://`, `neo4j+s://`, `neo4j+ssc://` (a cluster or Aura, through a routing table).
 /// `+s` verifies the server certificate, `+ssc` accepts a self-signed one.
 public struct BoltConfiguration: Sendable {
+    /// Whether and how the connection uses TLS.
     public enum Security: Sendable, Equatable {
+        /// Plain TCP (`bolt://`, `neo4j://`).
         case plain
+        /// TLS; `verifyCertificate` is `true` for `+s` schemes and `false` for `+ssc` (self-signed accepted).
         case tls(verifyCertificate: Bool)
     }
 
+    /// The server of a `bolt` URI, or the router asked first for a `neo4j` URI's routing table.
     public var address: BoltAddress
+    /// TLS from the URI's scheme: plain, `+s` (verified certificate) or `+ssc` (any certificate).
     public var security: Security
     /// Whether to route through `ROUTE` (the `neo4j` schemes).
     public var routing: Bool
     /// The URI's query parameters, sent as the routing context.
     public var routingContext: [String: String]
+    /// The user to log in as (basic authentication).
     public var username: String
     /// Never logged or printed.
     public var password: String
     /// nil: the server's default (home) database.
     public var database: String?
+    /// Sent as `user_agent` in HELLO (and as `bolt_agent` product from 5.3); shown in the server's logs.
     public var userAgent: String
+    /// How long connecting and the version handshake may take before the attempt fails; default 5 s.
     public var connectTimeout: Duration
     /// How long one request may wait for its answer before the connection is closed.
     public var requestTimeout: Duration
@@ -57,6 +69,14 @@ public struct BoltConfiguration: Sendable {
     /// Offer Bolt 5.0-5.4 besides 4.4; turn off to pin 4.4.
     public var allowBolt5: Bool
 
+    /// Parses a `bolt[+s|+ssc]://` or `neo4j[+s|+ssc]://` URI; the other settings start at their defaults.
+    /// - Parameters:
+    ///   - uri: The server, its scheme deciding TLS and routing; a query is the routing context (`neo4j` only).
+    ///   - username: The user to log in as.
+    ///   - password: The user's password.
+    ///   - database: The database to use; `nil` for the server's default.
+    ///   - userAgent: The name the server shows for this client.
+    /// - Throws: ``BoltError`` `invalidURI` for an unknown scheme, no host, or a query on a `bolt` URI.
     public init(
         uri: String,
         username: String,

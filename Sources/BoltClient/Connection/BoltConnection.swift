@@ -6,7 +6,9 @@ import NIOSSL
 /// One Bolt connection: handshake, HELLO (and LOGON on 5.1+), then requests. Used by one task at a
 /// time (a pool hands it out); requests written together are pipelined.
 public final class BoltConnection: Sendable {
+    /// The server this connection is open to.
     public let address: BoltAddress
+    /// The Bolt version the server chose in the handshake.
     public let version: BoltVersion
     /// What the server said about itself in HELLO's SUCCESS (`server`).
     public var serverAgent: String { self.state.withLockedValue { $0.serverAgent } }
@@ -257,6 +259,7 @@ public final class BoltConnection: Sendable {
 
     // MARK: State
 
+    /// Whether the connection can still take requests.
     public var isOpen: Bool { !self.state.withLockedValue { $0.isClosed } && self.channel.isActive }
 
     /// Whether the connection is outside a transaction with no open stream.

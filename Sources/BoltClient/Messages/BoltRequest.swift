@@ -2,26 +2,38 @@ import NIOCore
 
 /// A client message (Bolt request). Credentials in `hello` and `logon` are never printed.
 public enum BoltRequest: Sendable, Equatable {
+    /// Opens the session: user agent, routing context and, before Bolt 5.1, the credentials.
     case hello(extra: [String: BoltValue])
+    /// Authenticates (Bolt 5.1+); `auth` holds the credentials.
     case logon(auth: [String: BoltValue])
+    /// Drops the authentication so the connection can log on again (Bolt 5.1+).
     case logoff
+    /// Announces that the client closes the connection; the server sends no answer.
     case goodbye
+    /// Ends any transaction or stream and clears a failure, making the connection ready again.
     case reset
+    /// Runs a Cypher statement with parameters (values are sent apart from the text, never spliced in).
     case run(query: String, parameters: [String: BoltValue], extra: [String: BoltValue])
+    /// Starts an explicit transaction; `extra` names the database (`db`) and access mode (`mode`).
     case begin(extra: [String: BoltValue])
+    /// Commits the explicit transaction.
     case commit
+    /// Rolls back the explicit transaction.
     case rollback
     /// `n` records to discard, -1 for all; `qid` -1 for the last statement.
     case discard(n: Int64, qid: Int64)
     /// `n` records to stream, -1 for all; `qid` -1 for the last statement.
     case pull(n: Int64, qid: Int64)
+    /// Asks for the routing table of a database (the `neo4j` schemes).
     case route(routing: [String: BoltValue], bookmarks: [String], extra: [String: BoltValue])
 
     /// The kind without arguments, which decides how the server state moves on its summary.
     public enum Kind: Sendable, Equatable {
+        /// One kind per request case.
         case hello, logon, logoff, goodbye, reset, run, begin, commit, rollback, discard, pull, route
     }
 
+    /// The request's kind, without its arguments.
     public var kind: Kind {
         switch self {
         case .hello: .hello
@@ -80,6 +92,7 @@ public enum BoltRequest: Sendable, Equatable {
 }
 
 extension BoltRequest: CustomStringConvertible {
+    /// The message name (and a RUN's first 80 query characters), for logs; never parameters or credentials.
     public var description: String {
         switch self {
         case .run(let query, _, _): "RUN \(query.prefix(80))"

@@ -2,9 +2,13 @@ import NIOCore
 
 /// A server message (Bolt response).
 public enum BoltResponse: Sendable, Equatable {
+    /// The request succeeded; the metadata depends on the request (e.g. `fields`, `has_more`, `bookmark`).
     case success([String: BoltValue])
+    /// One result row, the field values in the order of RUN's `fields`.
     case record([BoltValue])
+    /// The request was skipped because an earlier one failed; a RESET clears that.
     case ignored
+    /// The request failed; the metadata holds `code` (or `neo4j_code`) and `message`.
     case failure([String: BoltValue])
 
     static let successTag: UInt8 = 0x70

@@ -2,18 +2,23 @@ import NIOCore
 
 /// A Bolt protocol version (`major.minor`).
 public struct BoltVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The major version, e.g. 5 in 5.4.
     public var major: UInt8
+    /// The minor version, e.g. 4 in 5.4.
     public var minor: UInt8
 
+    /// Creates the version `major.minor`.
     public init(_ major: UInt8, _ minor: UInt8) {
         self.major = major
         self.minor = minor
     }
 
+    /// Versions order by major, then minor.
     public static func < (lhs: BoltVersion, rhs: BoltVersion) -> Bool {
         (lhs.major, lhs.minor) < (rhs.major, rhs.minor)
     }
 
+    /// The version as `major.minor`, e.g. `5.4`.
     public var description: String { "\(self.major).\(self.minor)" }
 
     /// 5.1 moved authentication out of HELLO into LOGON.

@@ -2,7 +2,9 @@ import NIOCore
 
 /// What is wrong with PackStream bytes from the server.
 public struct PackStreamError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What was wrong, e.g. an unexpected marker, too deep nesting or an oversized message.
     public var reason: String
+    /// The reason prefixed with "PackStream", for logs.
     public var description: String { "PackStream: \(self.reason)" }
 }
 

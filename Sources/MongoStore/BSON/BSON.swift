@@ -2,24 +2,37 @@ import Foundation
 
 /// A BSON value (the subset of the BSON specification MongoDB documents here use).
 public enum BSON: Sendable, Hashable {
+    /// A 64-bit float.
     case double(Double)
+    /// A UTF-8 string.
     case string(String)
+    /// An embedded document.
     case document(BSONDocument)
+    /// An array (stored as a document keyed `0`, `1`, ...).
     case array([BSON])
+    /// Binary data with its subtype (0 generic, 4 UUID, ...).
     case binary(subtype: UInt8, bytes: [UInt8])
+    /// An ObjectId, the usual `_id`.
     case objectID(BSONObjectID)
+    /// A boolean.
     case bool(Bool)
     /// UTC milliseconds since 1970 (dates before 1970 are negative).
     case datetime(Int64)
+    /// `null`; an optional property decodes it as `nil`.
     case null
+    /// A 32-bit integer.
     case int32(Int32)
+    /// A 64-bit integer.
     case int64(Int64)
     /// IEEE 754-2008 decimal128, little-endian bytes as stored.
     case decimal128([UInt8])
     /// The server's internal timestamp (replication, `$clusterTime`).
     case timestamp(increment: UInt32, seconds: UInt32)
+    /// A regular expression with its option letters (`i`, `m`, `s`, `x`), stored as given.
     case regularExpression(pattern: String, options: String)
+    /// Compares lower than every other value.
     case minKey
+    /// Compares higher than every other value.
     case maxKey
 
     /// The BSON element type byte.
@@ -58,20 +71,25 @@ public enum BSON: Sendable, Hashable {
 
 /// An ordered BSON document: keys keep the order they were written or read in.
 public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+    /// The key-value pairs in document order.
     public private(set) var elements: [(key: String, value: BSON)]
 
+    /// An empty document.
     public init() {
         self.elements = []
     }
 
+    /// A document with `elements` in order; a repeated key is kept twice, as BSON allows.
     public init(_ elements: [(String, BSON)]) {
         self.elements = elements.map { (key: $0.0, value: $0.1) }
     }
 
+    /// A document with the literal's elements in the order written.
     public init(dictionaryLiteral elements: (String, BSON)...) {
         self.init(elements)
     }
 
+    /// The keys in document order.
     public var keys: [String] { self.elements.map(\.key) }
 
     /// The value for `key`; setting replaces in place, appends, or (nil) removes.
@@ -88,11 +106,13 @@ public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Two documents are equal when they hold the same keys and values in the same order.
     public static func == (lhs: BSONDocument, rhs: BSONDocument) -> Bool {
         lhs.elements.count == rhs.elements.count
             && zip(lhs.elements, rhs.elements).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
+    /// Hashes the elements in order, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         for element in self.elements {
             hasher.combine(element.key)
@@ -103,6 +123,7 @@ public struct BSONDocument: Sendable, Hashable, ExpressibleByDictionaryLiteral {
 
 /// A 12-byte MongoDB ObjectId.
 public struct BSONObjectID: Sendable, Hashable, CustomStringConvertible {
+    /// The id's 12 bytes: a 4-byte big-endian timestamp in seconds, 5 random bytes, a 3-byte counter.
     public let bytes: [UInt8]
 
     /// Parses 24 hexadecimal characters; nil for anything else (so a user string can never become
@@ -145,6 +166,7 @@ public struct BSONObjectID: Sendable, Hashable, CustomStringConvertible {
         }.joined()
     }
 
+    /// The id as 24 lowercase hexadecimal characters, as the shell shows it inside `ObjectId(...)`.
     public var description: String { self.hex }
 
     private static func nibble(_ character: UInt8) -> UInt8? {

@@ -2,8 +2,11 @@
 public enum BSONCodec {
     /// What is wrong with bytes or a document, with the path of the element.
     public struct Error: Swift.Error, Equatable, CustomStringConvertible, Sendable {
+        /// The dotted path of the element at fault (e.g. `user.tags.2`); empty for the document itself.
         public var path: String
+        /// What was wrong, without the element's value.
         public var reason: String
+        /// `path: reason`, or the reason alone at the top level.
         public var description: String { self.path.isEmpty ? self.reason : "\(self.path): \(self.reason)" }
     }
 

@@ -130,7 +130,9 @@ extension MongoCollection {
 
     /// Which version of the document `findOneAndUpdate` returns.
     public enum ReturnDocument: Sendable {
+        /// The document as it was before the update (`nil` for an upsert that inserted).
         case before
+        /// The document as the update left it.
         case after
     }
 

@@ -3,7 +3,9 @@ import CLibMongoc
 /// One collection: the typed operations run on the client's thread pool.
 public struct MongoCollection: Sendable {
     let client: MongoClient
+    /// The database the collection is in.
     public let database: String
+    /// The collection's name.
     public let name: String
 
     func withCollection<Result: Sendable>(

@@ -22,20 +22,26 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
         public static let network = Kind(base: .network)
         /// A unique index refused the write (server code 11000).
         public static let duplicateKey = Kind(base: .duplicateKey)
+        /// The write was applied but its write concern (e.g. `majority`) could not be confirmed.
         public static let writeConcern = Kind(base: .writeConcern)
         /// The server answered with an error code.
         public static let server = Kind(base: .server)
         /// A document did not decode (see ``MongoError/path``).
         public static let bsonDecoding = Kind(base: .bsonDecoding)
+        /// The `mongodb://` URI could not be parsed, or the driver could not start with it.
         public static let invalidURI = Kind(base: .invalidURI)
+        /// A request could not be built: no database named, an unknown collection, or a document BSON refuses.
         public static let invalidArgument = Kind(base: .invalidArgument)
 
+        /// The kind's name, e.g. `duplicateKey`, for logs.
         public var description: String { self.base.rawValue }
     }
 
+    /// What kind of failure this is.
     public var kind: Kind
     /// The server or driver error code.
     public var code: UInt32
+    /// The server's or driver's text; for duplicate keys only the index name, never the duplicated value.
     public var message: String
     /// The field path of a decoding failure.
     public var path: String?
@@ -45,6 +51,7 @@ public struct MongoError: Error, CustomStringConvertible, Sendable {
     /// Whether a retry may succeed.
     public var isRetryable: Bool { self.kind == .network }
 
+    /// The kind, code, message and field path in one line, for logs.
     public var description: String {
         var text = "MongoDB \(self.kind) (\(self.code)): \(self.message)"
         if let path { text += " at \(path)" }

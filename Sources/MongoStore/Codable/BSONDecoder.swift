@@ -4,12 +4,17 @@ import Foundation
 /// the wrong type is a `DecodingError` whose coding path names it. Integers accept int32, int64 and
 /// integral doubles that fit; `Date` reads a datetime; ``BSONObjectID`` an ObjectId.
 public struct BSONDecoder: Sendable {
+    /// Creates a decoder; it holds no options or state.
     public init() {}
 
+    /// Decodes `type` from a document, e.g. one returned by `find`.
+    /// - Throws: `DecodingError` naming the coding path of a missing or mistyped field.
     public func decode<Value: Decodable>(_ type: Value.Type, from document: BSONDocument) throws -> Value {
         try self.decode(type, fromValue: .document(document))
     }
 
+    /// Decodes `type` from any BSON value, e.g. one field of a document.
+    /// - Throws: `DecodingError` naming the coding path of a missing or mistyped field.
     public func decode<Value: Decodable>(_ type: Value.Type, fromValue value: BSON) throws -> Value {
         try _BSONDecoder(value: value, codingPath: []).decodeSpecial(type)
     }

@@ -4,6 +4,7 @@ import Foundation
 /// UTC datetime, ``BSONObjectID`` an ObjectId, `Data` binary, `Int`/`Int64` int64, `Int32` int32;
 /// keys keep the order the type encodes them in.
 public struct BSONEncoder: Sendable {
+    /// Creates an encoder; it holds no options or state.
     public init() {}
 
     /// Encodes a value whose top level is keyed (a struct or class).

@@ -1,6 +1,9 @@
 /// Outside BSON (e.g. JSON), an ObjectId is its 24-character hex string; the BSON coders store it
 /// as a real ObjectId.
 extension BSONObjectID: Codable {
+    /// Reads an ObjectId from its 24-character hex string (JSON and other decoders; ``BSONDecoder`` reads
+    /// a real ObjectId without calling this).
+    /// - Throws: `DecodingError.dataCorrupted` when the string is not 24 hexadecimal characters.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let hex = try container.decode(String.self)
@@ -10,6 +13,7 @@ extension BSONObjectID: Codable {
         self = id
     }
 
+    /// Writes the ObjectId as its hex string (``BSONEncoder`` writes a real ObjectId without calling this).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(self.hex)

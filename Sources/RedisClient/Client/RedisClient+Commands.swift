@@ -7,6 +7,8 @@ extension RedisClient {
         _ = try await self.send(["PING"])
     }
 
+    /// `GET key`: the key's value, or `nil` when the key does not exist.
+    /// - Throws: ``RedisError`` `server` (`WRONGTYPE`) when the key does not hold a string.
     public func get(_ key: String) async throws -> String? {
         try await self.send(["GET", .string(key)]).string
     }
@@ -52,10 +54,12 @@ extension RedisClient {
         try await self.send(["SREM", .string(key)] + members.map { .string($0) }).int ?? 0
     }
 
+    /// `SCARD key`: how many members the set has (0 when the key does not exist).
     public func scard(_ key: String) async throws -> Int64 {
         try await self.send(["SCARD", .string(key)]).int ?? 0
     }
 
+    /// `SMEMBERS key`: every member of the set (empty when the key does not exist).
     public func smembers(_ key: String) async throws -> Set<String> {
         Set((try await self.send(["SMEMBERS", .string(key)]).elements ?? []).compactMap(\.string))
     }

@@ -10,6 +10,7 @@ import ServiceLifecycle
 /// It is a `Service`: ``run()`` keeps the subscriber connection alive until graceful shutdown.
 /// Commands work without `run()`; a dead command connection is replaced on the next command.
 public final class RedisClient: Service, Sendable {
+    /// The server, credentials, pool size and timeouts the client was created with.
     public let configuration: RedisConfiguration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
@@ -18,6 +19,11 @@ public final class RedisClient: Service, Sendable {
     let subscriptions = SubscriptionRegistry()
     let connectionListeners = ConnectionEventListeners()
 
+    /// Creates the client; connections open on the first command, the subscriber once ``run()`` runs.
+    /// - Parameters:
+    ///   - configuration: The server to reach, credentials, pool size and timeouts.
+    ///   - eventLoopGroup: Where the connections run; the shared NIO singleton by default.
+    ///   - logger: Receives connection and reconnect events; never passwords or payloads.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

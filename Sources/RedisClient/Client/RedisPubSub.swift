@@ -9,12 +9,15 @@ public struct RedisMessage: Sendable {
     public var channel: String
     /// The pattern that matched, for `PSUBSCRIBE` subscriptions.
     public var pattern: String?
+    /// The published message, as raw bytes.
     public var payload: ByteBuffer
 }
 
 /// What a subscription listens to.
 public enum RedisSubscriptionTarget: Sendable, Hashable {
+    /// A channel by exact name (`SUBSCRIBE`).
     case channel(String)
+    /// Every channel matching a glob pattern such as `news.*` (`PSUBSCRIBE`).
     case pattern(String)
     /// A Redis 7 shard channel (`SSUBSCRIBE`).
     case shardChannel(String)
@@ -38,6 +41,7 @@ public enum RedisSubscriptionTarget: Sendable, Hashable {
 
 /// Messages of one subscription; ends when unsubscribed or the client shuts down.
 public struct RedisSubscription: AsyncSequence, Sendable {
+    /// Each element is one message published to the subscribed channel or pattern.
     public typealias Element = RedisMessage
 
     let id: UInt64
@@ -45,6 +49,7 @@ public struct RedisSubscription: AsyncSequence, Sendable {
     let messages: AsyncStream<RedisMessage>
     let client: RedisClient
 
+    /// Iterates the messages across reconnects; messages published while disconnected are lost.
     public func makeAsyncIterator() -> AsyncStream<RedisMessage>.AsyncIterator {
         self.messages.makeAsyncIterator()
     }

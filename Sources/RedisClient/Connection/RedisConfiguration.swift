@@ -3,20 +3,28 @@ import NIOSSL
 
 /// How to reach a Redis server; parsed from `redis://` or `rediss://` URIs.
 public struct RedisConfiguration: Sendable {
+    /// The server's host name or IP address; default `localhost`.
     public var host: String
+    /// The server's TCP port; default 6379.
     public var port: Int
+    /// TLS settings for `rediss://`; `nil` for plain TCP.
     public var tls: TLSConfiguration?
     /// ACL user name (Redis 6+); nil logs in as `default`.
     public var username: String?
     /// Never logged.
     public var password: String?
+    /// The logical database chosen with `SELECT` after connecting; default 0.
     public var database: Int
+    /// How long opening the TCP connection may take; default 5 s.
     public var connectTimeout: Duration
+    /// How long a command may wait for its reply before it fails with `timeout`; default 5 s.
     public var commandTimeout: Duration
     /// Connections used for commands (pipelined, round-robin).
     public var poolSize: Int
+    /// The name given with `HELLO ... SETNAME`, shown by `CLIENT LIST`; default `decode-async`.
     public var clientName: String
 
+    /// Creates a configuration; a `poolSize` below 1 counts as 1.
     public init(
         host: String = "localhost",
         port: Int = 6379,

@@ -2,17 +2,23 @@ import NIOCore
 
 /// What is wrong with bytes from the server.
 public struct RESPProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What was wrong, quoting the malformed header line when there is one.
     public var reason: String
+    /// The reason prefixed with "RESP protocol violation", for logs.
     public var description: String { "RESP protocol violation: \(self.reason)" }
 }
 
 /// Splits the inbound stream into RESP2/RESP3 values; returns nil until a whole value arrived.
 /// Attributes (`|`) are read and dropped; nesting deeper than 64 levels is an error.
 public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
+    /// The decoder emits one whole RESP value (a reply or a push) at a time.
     public typealias InboundOut = RESPValue
 
+    /// Creates a decoder.
     public init() {}
 
+    /// Returns the next whole value, or `nil` while it is incomplete (the buffer is then left as it was).
+    /// - Throws: ``RESPProtocolError`` for an unknown type byte, a malformed length or too deep nesting.
     public mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
         var copy = buffer
         guard let value = try Self.parse(&copy, depth: 0) else { return nil }
@@ -20,6 +26,7 @@ public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
         return value
     }
 
+    /// Decodes a value left in the buffer when the input ends; a partial value yields `nil`.
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
         try self.decode(buffer: &buffer)
     }
@@ -112,6 +119,7 @@ public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
 
 /// Writes commands as RESP arrays of bulk strings.
 public enum RESPEncoder {
+    /// Writes one command as a RESP array of bulk strings, the form every Redis server accepts.
     public static func encode(_ arguments: [RESPArgument], into buffer: inout ByteBuffer) {
         buffer.writeString("*\(arguments.count)\r\n")
         for argument in arguments {
@@ -130,9 +138,12 @@ public enum RESPEncoder {
 
 /// One argument of a command: text or raw bytes (binary-safe).
 public enum RESPArgument: Sendable, Hashable, ExpressibleByStringLiteral {
+    /// Text, sent as its UTF-8 bytes.
     case string(String)
+    /// Raw bytes, sent as they are.
     case bytes(ByteBuffer)
 
+    /// A string literal is a text argument, so commands read `["GET", .string(key)]`.
     public init(stringLiteral value: String) {
         self = .string(value)
     }

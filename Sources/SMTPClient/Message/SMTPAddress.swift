@@ -8,6 +8,8 @@ public struct SMTPAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address as given (`local@domain`).
     public let address: String
 
+    /// Checks `address` and wraps it.
+    ///
     /// - Throws: ``SMTPError`` `.invalidMessage` saying what is wrong.
     public init(_ address: String) throws(SMTPError) {
         if let problem = Self.problem(address) {
@@ -23,6 +25,7 @@ public struct SMTPAddress: Sendable, Hashable, CustomStringConvertible {
 
     private var at: String.Index { self.address.lastIndex(of: "@") ?? self.address.startIndex }
 
+    /// The bare address, as written in MAIL FROM and RCPT TO.
     public var description: String { self.address }
 
     /// Why `address` is not one bare address, or nil.

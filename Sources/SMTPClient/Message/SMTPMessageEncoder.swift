@@ -6,6 +6,12 @@ import NIOCore
 /// (or a single text part) in UTF-8, each part quoted-printable, or 8bit when the server takes
 /// 8BITMIME and no line is longer than 998 bytes.
 public enum SMTPMessageEncoder {
+    /// The message as bytes (``SMTPDataEncoder`` dot-stuffs them for DATA), and whether any part is 8bit.
+    ///
+    /// - Parameters:
+    ///   - message: The message to encode.
+    ///   - allow8Bit: Whether the server announced 8BITMIME, so parts may be sent as 8bit.
+    ///   - boundary: The MIME boundary; a random one by default (tests pass a fixed one).
     /// - Throws: ``SMTPError`` `.invalidMessage` for CR, LF or NUL in a header value or a bad header name.
     public static func encode(
         _ message: SMTPMessage,

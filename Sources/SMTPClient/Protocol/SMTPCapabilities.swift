@@ -4,6 +4,7 @@ public struct SMTPCapabilities: Sendable, Equatable {
     /// Upper-cased keyword → its parameters.
     public var extensions: [String: [String]]
 
+    /// Capabilities from a keyword table (upper-cased keywords); none by default, as after HELO.
     public init(extensions: [String: [String]] = [:]) {
         self.extensions = extensions
     }
@@ -27,16 +28,21 @@ public struct SMTPCapabilities: Sendable, Equatable {
         self.extensions = extensions
     }
 
+    /// Whether the server announced `keyword` (compared case-insensitively).
     public func supports(_ keyword: String) -> Bool { self.extensions[keyword.uppercased()] != nil }
 
+    /// Whether the server offers STARTTLS (RFC 3207).
     public var startTLS: Bool { self.supports("STARTTLS") }
+    /// Whether the server accepts pipelined commands (RFC 2920).
     public var pipelining: Bool { self.supports("PIPELINING") }
+    /// Whether the server accepts 8-bit bodies (`BODY=8BITMIME`, RFC 6152).
     public var eightBitMIME: Bool { self.supports("8BITMIME") }
     /// The `SIZE` limit in bytes; nil when not announced or announced as 0 (no limit).
     public var sizeLimit: Int? {
         guard let value = self.extensions["SIZE"]?.first, let limit = Int(value), limit > 0 else { return nil }
         return limit
     }
+    /// Whether the server announced the `SIZE` extension (RFC 1870), with or without a limit.
     public var sizeAnnounced: Bool { self.supports("SIZE") }
     /// Upper-cased AUTH mechanisms.
     public var authMechanisms: Set<String> { Set(self.extensions["AUTH"] ?? []) }

@@ -2,8 +2,11 @@ import NIOCore
 
 /// The commands the client sends (RFC 5321 section 4.1, RFC 3207 STARTTLS, RFC 4954 AUTH).
 public enum SMTPCommand: Sendable, Equatable {
+    /// `EHLO <domain>`: greets the server and asks for its extensions.
     case ehlo(String)
+    /// `HELO <domain>`: the plain greeting, for servers that refuse EHLO.
     case helo(String)
+    /// `STARTTLS`: upgrade the connection to TLS; EHLO is sent again afterwards.
     case startTLS
     /// `AUTH <mechanism> [initial-response]`; the response is base64 and may hold credentials.
     case auth(mechanism: String, initialResponse: String?)
@@ -11,10 +14,15 @@ public enum SMTPCommand: Sendable, Equatable {
     case authResponse(String)
     /// `MAIL FROM:<address> [parameters]`.
     case mailFrom(String, parameters: [String])
+    /// `RCPT TO:<address>`: one envelope recipient.
     case rcptTo(String)
+    /// `DATA`: the content follows after a 354 reply.
     case data
+    /// `RSET`: abandons the current transaction, keeping the session.
     case rset
+    /// `NOOP`: checks that the connection is alive.
     case noop
+    /// `QUIT`: ends the session; the server closes the connection.
     case quit
 
     /// Writes the command and its CRLF.

@@ -8,6 +8,7 @@ public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
     /// The text of every line, without the code, the separator and the enhanced code.
     public var lines: [String]
 
+    /// Creates a reply from its code, enhanced code and text lines.
     public init(code: Int, enhancedCode: String? = nil, lines: [String]) {
         self.code = code
         self.enhancedCode = enhancedCode

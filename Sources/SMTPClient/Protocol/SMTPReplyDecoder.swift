@@ -3,6 +3,7 @@ import NIOCore
 /// Decodes SMTP replies from CRLF-terminated lines: `250-first`, `250-second`, `250 last` make one
 /// ``SMTPReply``. Lines longer than ``maximumLineLength`` or without a valid code are protocol errors.
 public struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
+    /// The decoder emits whole (possibly multi-line) replies.
     public typealias InboundOut = SMTPReply
 
     /// RFC 5321 allows 512 octets per reply line; real servers send a little more for long texts.
@@ -29,6 +30,7 @@ public struct SMTPReplyDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
+    /// Decodes a reply left in the buffer when the input ends; a partial reply yields `nil`.
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> SMTPReply? {
         try self.decode(buffer: &buffer)
     }

@@ -19,6 +19,7 @@ public struct SMTPSessionSettings: Sendable, Equatable {
     /// Login; AUTH is skipped when nil or when the server offers no AUTH (as nodemailer does).
     public var credentials: SMTPCredentials?
 
+    /// Creates settings for one session.
     public init(clientName: String, tls: TLSMode, credentials: SMTPCredentials?) {
         self.clientName = clientName
         self.tls = tls
@@ -28,13 +29,17 @@ public struct SMTPSessionSettings: Sendable, Equatable {
 
 /// A user name and password for AUTH. Its description hides the password.
 public struct SMTPCredentials: Sendable, Equatable, CustomStringConvertible {
+    /// The user name to log in with (AUTH PLAIN, LOGIN or CRAM-MD5).
     public var user: String
+    /// The password to log in with; ``description`` masks it.
     public var password: String
 
+    /// Creates credentials.
     public init(user: String, password: String) {
         self.user = user
         self.password = password
     }
 
+    /// The user name with the password masked, safe for logs.
     public var description: String { "\(self.user):********" }
 }

@@ -2,13 +2,16 @@ import NIOCore
 
 /// One mail transaction: the envelope and the DATA content, already dot-stuffed and terminated.
 public struct SMTPTransaction: Sendable, Equatable {
+    /// The envelope sender sent in MAIL FROM (where bounces go); a bare address.
     public var from: String
+    /// The envelope recipients, one RCPT TO each: the addresses the message is delivered to.
     public var recipients: [String]
     /// What follows DATA, ending with `CRLF . CRLF`.
     public var content: ByteBuffer
     /// Adds `BODY=8BITMIME` to MAIL FROM (when the server offers it).
     public var eightBit: Bool
 
+    /// Creates a transaction from an envelope and already dot-stuffed content.
     public init(from: String, recipients: [String], content: ByteBuffer, eightBit: Bool) {
         self.from = from
         self.recipients = recipients
@@ -23,7 +26,9 @@ public enum SMTPCompletion: Sendable, Equatable {
     case handshake(SMTPCapabilities)
     /// The server accepted the message (the reply to the final dot).
     case mail(SMTPReply)
+    /// RSET was accepted: the connection is ready for the next transaction.
     case reset
+    /// The session ended (QUIT answered, or the connection was already closed).
     case quit
 }
 
