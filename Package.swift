@@ -55,8 +55,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "JSONText",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Observability",
             dependencies: [
+                "JSONText",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -109,6 +114,7 @@ let package = Package(
         .target(
             name: "SocketIO",
             dependencies: [
+                "JSONText",
                 "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -274,6 +280,11 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JSONTextTests",
+            dependencies: ["JSONText"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
