@@ -318,7 +318,11 @@ let package = Package(
         ),
         .testTarget(
             name: "NotificationServiceTests",
-            dependencies: ["NotificationService", "MongoStore", "SocketIO"],
+            dependencies: [
+                "NotificationService", "MongoStore", "SocketIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -372,7 +376,8 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO",
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -454,6 +459,7 @@ let package = Package(
             dependencies: [
                 "DecodeAsync",
                 "HTTPServerLimits",
+                "NotificationService",
                 "Observability",
                 "SocketIO",
                 .product(name: "Configuration", package: "swift-configuration"),

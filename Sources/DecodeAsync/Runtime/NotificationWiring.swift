@@ -24,7 +24,7 @@ struct NotificationWiring {
     /// The Socket.IO server's settings: CORS, the per-socket event rate (bursts up to twice
     /// `SOCKET_EVENTS_PER_SECOND`), the event size limit and this instance's id.
     static func socketConfiguration(_ configuration: NotificationConfiguration) -> SocketIOServerConfiguration {
-        SocketIOServerConfiguration(
+        NotificationGateway.socketConfiguration(
             corsOrigins: configuration.socketCORSOrigins,
             eventsPerSecond: configuration.socketEventsPerSecond,
             eventBurst: 2 * configuration.socketEventsPerSecond,
@@ -46,7 +46,7 @@ struct NotificationWiring {
             }
             return sessions
         }
-        let server = SocketIOServer(
+        let server = NotificationGateway.makeServer(
             configuration: Self.socketConfiguration(configuration),
             verifier: verifier,
             redis: redis,

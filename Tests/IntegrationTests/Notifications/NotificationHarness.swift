@@ -67,8 +67,8 @@ struct NotificationHarness: Sendable {
         let broker = try MessagingHarness.makeClient()
         let redis = RedisClient(configuration: try RedisConfiguration(uri: RedisIntegrationTests.uri))
         let verifier = AccessTokenVerifier(secret: Self.secret)
-        let server = SocketIOServer(
-            configuration: SocketIOServerConfiguration(
+        let server = NotificationGateway.makeServer(
+            configuration: NotificationGateway.socketConfiguration(
                 pingInterval: .seconds(2), pingTimeout: .seconds(15), instanceID: TestEnvironment.uniqueName("n"),
                 busChannel: TestEnvironment.uniqueName("test.bus")
             ),

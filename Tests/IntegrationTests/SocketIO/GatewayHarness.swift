@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NotificationService
 import RedisClient
 import SocketIO
 
@@ -62,13 +63,13 @@ struct GatewayHarness {
         let bus = TestEnvironment.uniqueName("test.socket.io.bus")
         var gateways: [(Gateway, Application<RouterResponder<BasicWebSocketRequestContext>>, PortBox)] = []
         for index in 0..<instances {
-            let configuration = SocketIOServerConfiguration(
+            let configuration = NotificationGateway.socketConfiguration(
                 pingInterval: pingInterval,
                 pingTimeout: pingTimeout,
                 instanceID: TestEnvironment.uniqueName("gw\(index)"),
                 busChannel: bus
             )
-            let server = SocketIOServer(
+            let server = NotificationGateway.makeServer(
                 configuration: configuration,
                 verifier: AccessTokenVerifier(secret: Self.secret),
                 redis: redis,

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOConcurrencyHelpers
+import NotificationService
 import RedisClient
 import SocketIO
 
@@ -26,8 +27,8 @@ struct LimitedGateway {
         redisConfiguration(&configuration)
         let redis = RedisClient(configuration: configuration, logger: GatewayHarness.quietLogger)
         defer { redis.shutdown() }
-        let server = SocketIOServer(
-            configuration: SocketIOServerConfiguration(
+        let server = NotificationGateway.makeServer(
+            configuration: NotificationGateway.socketConfiguration(
                 pingInterval: pingInterval,
                 pingTimeout: .seconds(60),
                 instanceID: TestEnvironment.uniqueName("limited"),

@@ -38,8 +38,8 @@ struct BenchService {
         let redis = RedisClient(
             configuration: try RedisConfiguration(uri: environment["REDIS_URI"] ?? "redis://127.0.0.1:6379"),
             logger: quiet)
-        let server = SocketIOServer(
-            configuration: SocketIOServerConfiguration(
+        let server = NotificationGateway.makeServer(
+            configuration: NotificationGateway.socketConfiguration(
                 instanceID: "bench-\(secret.prefix(8))", busChannel: "bench.socket.io.\(secret.prefix(8))"),
             verifier: AccessTokenVerifier(secret: secret),
             redis: redis,
