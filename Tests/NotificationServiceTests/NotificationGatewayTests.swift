@@ -87,17 +87,23 @@ struct NotificationGatewayTests {
             NotificationGateway.presenceKeys.user("665f1c2e9b1d4a0012345678") == "user_sockets:665f1c2e9b1d4a0012345678"
         )
         #expect(NotificationGateway.presenceKeys.instance("a") == "presence_instance:a")
-        let configuration = NotificationGateway.socketConfiguration(instanceID: "i")
-        #expect(configuration.namespace == "/notifications")
-        #expect(configuration.busChannel == "decode-async:socket.io:/notifications")
-        #expect(configuration.path == "/socket.io")
+        let server = NotificationGateway.makeServer(
+            configuration: SocketIOServerConfiguration(instanceID: "i"),
+            verifier: AccessTokenVerifier(secret: "s"), redis: nil, logger: Logger(label: "test.gateway"))
+        #expect(server.configuration.namespace == "/notifications")
+        #expect(server.configuration.channel == "decode-async:socket.io:/notifications")
+        #expect(server.configuration.path == "/socket.io")
+        let elsewhere = NotificationGateway.makeServer(
+            configuration: SocketIOServerConfiguration(instanceID: "i", busChannel: "test.bus"),
+            verifier: AccessTokenVerifier(secret: "s"), redis: nil, logger: Logger(label: "test.gateway"))
+        #expect(elsewhere.configuration.channel == "test.bus")
     }
 
     /// A server as the gateway builds it (no Redis): a connected socket is in `user_<id>`, gets
     /// `user_connected`, and `emit(toUser:)` reaches it.
     @Test func aConnectedSocketIsInItsUserRoomAndGetsUserConnected() async throws {
         let server = NotificationGateway.makeServer(
-            configuration: NotificationGateway.socketConfiguration(instanceID: "unit"),
+            configuration: SocketIOServerConfiguration(instanceID: "unit"),
             verifier: AccessTokenVerifier(secret: AccessTokenVerifierTests.secret),
             redis: nil,
             logger: Logger(label: "test.gateway"))

@@ -270,7 +270,8 @@ struct SocketIOServerTests {
     @Test func theDefaultConfigurationUsesTheDefaultNamespaceAndItsOwnBusChannel() {
         let configuration = SocketIOServerConfiguration(instanceID: "unit")
         #expect(configuration.namespace == "/")
-        #expect(configuration.busChannel == "socket.io:/")
-        #expect(SocketIOServerConfiguration(namespace: "/chat", instanceID: "u").busChannel == "socket.io:/chat")
+        #expect(configuration.channel == "socket.io:/")
+        #expect(SocketIOServerConfiguration(namespace: "/chat", instanceID: "u").channel == "socket.io:/chat")
+        #expect(SocketIOServerConfiguration(instanceID: "u", busChannel: "elsewhere").channel == "elsewhere")
     }
 }

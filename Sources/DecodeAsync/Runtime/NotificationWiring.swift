@@ -24,7 +24,7 @@ struct NotificationWiring {
     /// The Socket.IO server's settings: CORS, the per-socket event rate (bursts up to twice
     /// `SOCKET_EVENTS_PER_SECOND`), the event size limit and this instance's id.
     static func socketConfiguration(_ configuration: NotificationConfiguration) -> SocketIOServerConfiguration {
-        NotificationGateway.socketConfiguration(
+        SocketIOServerConfiguration(
             corsOrigins: configuration.socketCORSOrigins,
             eventsPerSecond: configuration.socketEventsPerSecond,
             eventBurst: 2 * configuration.socketEventsPerSecond,

@@ -24,29 +24,11 @@ public enum NotificationGateway {
     /// Checks a connected socket's session (e.g. with the auth service); a refusal ends it.
     public typealias SessionCheck = @Sendable (_ token: String, _ userID: String) async -> SocketIOClientError?
 
-    /// The server's settings for the notification namespace and bus channel.
-    public static func socketConfiguration(
-        path: String = "/socket.io",
-        pingInterval: Duration = .seconds(25),
-        pingTimeout: Duration = .seconds(20),
-        maxPayload: Int = 1_000_000,
-        corsOrigins: [String] = ["*"],
-        eventsPerSecond: Double = 20,
-        eventBurst: Double = 40,
-        maxEventBytes: Int = 16 * 1024,
-        ackTimeout: Duration = .seconds(10),
-        instanceID: String,
-        busChannel: String = Self.busChannel
-    ) -> SocketIOServerConfiguration {
-        SocketIOServerConfiguration(
-            path: path, namespace: Self.namespace, pingInterval: pingInterval, pingTimeout: pingTimeout,
-            maxPayload: maxPayload, corsOrigins: corsOrigins, eventsPerSecond: eventsPerSecond, eventBurst: eventBurst,
-            maxEventBytes: maxEventBytes, ackTimeout: ackTimeout, instanceID: instanceID, busChannel: busChannel)
-    }
-
-    /// The gateway's Socket.IO server: `verifier` checks tokens at CONNECT, `sessionCheck` (if any)
-    /// the session afterwards; with `redis`, presence is kept under ``presenceKeys`` and room emits
-    /// reach the other instances. The application's delegate is set on it afterwards.
+    /// The gateway's Socket.IO server on ``namespace`` (whatever `configuration.namespace` says) and,
+    /// unless `configuration.busChannel` names another, ``busChannel``: `verifier` checks tokens at
+    /// CONNECT, `sessionCheck` (if any) the session afterwards; with `redis`, presence is kept under
+    /// ``presenceKeys`` and room emits reach the other instances. The application's delegate is set
+    /// on it afterwards.
     public static func makeServer(
         configuration: SocketIOServerConfiguration,
         verifier: AccessTokenVerifier,
@@ -55,7 +37,10 @@ public enum NotificationGateway {
         sessionCheck: SessionCheck? = nil,
         logger: Logger
     ) -> SocketIOServer {
-        SocketIOServer(
+        var configuration = configuration
+        configuration.namespace = Self.namespace
+        configuration.busChannel = configuration.busChannel ?? Self.busChannel
+        return SocketIOServer(
             configuration: configuration,
             hooks: NotificationGatewayHooks(verifier: verifier, sessionCheck: sessionCheck),
             redis: redis,

@@ -131,7 +131,7 @@ public final class SocketIOServer: Service, Sendable {
     public var isReady: Bool {
         guard let redis else { return true }
         return self.subscribed.withLockedValue { $0 }
-            && redis.confirmedSubscriptions.contains(.channel(self.configuration.busChannel))
+            && redis.confirmedSubscriptions.contains(.channel(self.configuration.channel))
     }
 
     /// Sockets on this instance.
@@ -237,7 +237,7 @@ public final class SocketIOServer: Service, Sendable {
         if let redis {
             do {
                 _ = try await redis.publish(
-                    self.configuration.busChannel, BusMessage(origin: self.configuration.instanceID, emit: emit).buffer)
+                    self.configuration.channel, BusMessage(origin: self.configuration.instanceID, emit: emit).buffer)
             } catch {
                 self.logger.warning(
                     "socket.io: could not share a room emit with other instances",
@@ -462,7 +462,7 @@ public final class SocketIOServer: Service, Sendable {
 
     private func deliverBusMessages(_ redis: RedisClient) async {
         do {
-            let messages = try await redis.subscribe(.channel(self.configuration.busChannel))
+            let messages = try await redis.subscribe(.channel(self.configuration.channel))
             self.subscribed.withLockedValue { $0 = true }
             // Ends when the server is cancelled (shutdown): the stream's iteration stops.
             await withDiscardingTaskGroup { group in

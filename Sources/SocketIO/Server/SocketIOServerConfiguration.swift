@@ -21,9 +21,9 @@ public struct SocketIOServerConfiguration: Sendable {
     public var ackTimeout: Duration
     /// This process's id in presence members and cross-instance messages.
     public var instanceID: String
-    /// The Redis channel every instance publishes room emits to and subscribes to (by default
-    /// `socket.io:<namespace>`).
-    public var busChannel: String
+    /// The Redis channel every instance publishes room emits to and subscribes to; nil:
+    /// `socket.io:<namespace>` (``channel``).
+    public var busChannel: String?
 
     public init(
         path: String = "/socket.io",
@@ -50,8 +50,11 @@ public struct SocketIOServerConfiguration: Sendable {
         self.maxEventBytes = maxEventBytes
         self.ackTimeout = ackTimeout
         self.instanceID = instanceID
-        self.busChannel = busChannel ?? "socket.io:\(namespace)"
+        self.busChannel = busChannel
     }
+
+    /// The channel room emits travel on: ``busChannel``, or `socket.io:<namespace>`.
+    public var channel: String { self.busChannel ?? "socket.io:\(self.namespace)" }
 
     /// The `open` packet's data for a new session.
     func handshake(sid: String) -> EngineIOHandshake {

@@ -68,7 +68,7 @@ struct NotificationHarness: Sendable {
         let redis = RedisClient(configuration: try RedisConfiguration(uri: RedisIntegrationTests.uri))
         let verifier = AccessTokenVerifier(secret: Self.secret)
         let server = NotificationGateway.makeServer(
-            configuration: NotificationGateway.socketConfiguration(
+            configuration: SocketIOServerConfiguration(
                 pingInterval: .seconds(2), pingTimeout: .seconds(15), instanceID: TestEnvironment.uniqueName("n"),
                 busChannel: TestEnvironment.uniqueName("test.bus")
             ),

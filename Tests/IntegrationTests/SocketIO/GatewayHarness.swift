@@ -63,7 +63,7 @@ struct GatewayHarness {
         let bus = TestEnvironment.uniqueName("test.socket.io.bus")
         var gateways: [(Gateway, Application<RouterResponder<BasicWebSocketRequestContext>>, PortBox)] = []
         for index in 0..<instances {
-            let configuration = NotificationGateway.socketConfiguration(
+            let configuration = SocketIOServerConfiguration(
                 pingInterval: pingInterval,
                 pingTimeout: pingTimeout,
                 instanceID: TestEnvironment.uniqueName("gw\(index)"),

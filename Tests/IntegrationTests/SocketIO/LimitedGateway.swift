@@ -28,7 +28,7 @@ struct LimitedGateway {
         let redis = RedisClient(configuration: configuration, logger: GatewayHarness.quietLogger)
         defer { redis.shutdown() }
         let server = NotificationGateway.makeServer(
-            configuration: NotificationGateway.socketConfiguration(
+            configuration: SocketIOServerConfiguration(
                 pingInterval: pingInterval,
                 pingTimeout: .seconds(60),
                 instanceID: TestEnvironment.uniqueName("limited"),

@@ -39,7 +39,7 @@ struct BenchService {
             configuration: try RedisConfiguration(uri: environment["REDIS_URI"] ?? "redis://127.0.0.1:6379"),
             logger: quiet)
         let server = NotificationGateway.makeServer(
-            configuration: NotificationGateway.socketConfiguration(
+            configuration: SocketIOServerConfiguration(
                 instanceID: "bench-\(secret.prefix(8))", busChannel: "bench.socket.io.\(secret.prefix(8))"),
             verifier: AccessTokenVerifier(secret: secret),
             redis: redis,
