@@ -52,7 +52,7 @@ test: check-swift stack-up
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/browser/test_console.py
 
 bench: check-swift stack-up
-	$(SWIFT) build -c release $(BUILD_FLAGS)
+	$(SWIFT) build -c release --product decode-async-bench $(BUILD_FLAGS)
 	@scripts/bench
 
 dist: check-swift stack-up

@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "decode-async", targets: ["DecodeAsync"]),
+        .executable(name: "decode-async-bench", targets: ["DecodeAsyncBench"]),
         .library(name: "Observability", targets: ["Observability"]),
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
         .library(name: "MongoStore", targets: ["MongoStore"]),
@@ -132,6 +133,10 @@ let package = Package(
         .target(
             name: "NotificationService",
             dependencies: [
+                "FlowKit",
+                "Observability",
+                "RedisClient",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 "AMQPClient",
                 "Messaging",
                 "MongoStore",
@@ -182,6 +187,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FlowKit",
+            dependencies: [
+                "AMQPClient",
+                "HTTPServerLimits",
+                "Messaging",
+                "MongoStore",
+                "Observability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SMTPClient",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -198,6 +221,9 @@ let package = Package(
         .target(
             name: "EmailWorker",
             dependencies: [
+                "AMQPClient",
+                "FlowKit",
+                "Observability",
                 "Messaging",
                 "RedisClient",
                 "SMTPClient",
@@ -214,6 +240,8 @@ let package = Package(
         .target(
             name: "GraphSync",
             dependencies: [
+                "FlowKit",
+                "Observability",
                 "AMQPClient",
                 "BoltClient",
                 "Messaging",
@@ -229,6 +257,8 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
+                "FlowKit",
+                "Observability",
                 "AMQPClient",
                 "BoltClient",
                 "GraphSync",
@@ -252,6 +282,7 @@ let package = Package(
         .executableTarget(
             name: "DecodeAsync",
             dependencies: [
+                "FlowKit",
                 "AMQPClient",
                 "Console",
                 "BoltClient",
@@ -260,8 +291,6 @@ let package = Package(
                 "NotificationService",
                 "RedisClient",
                 "SocketIO",
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 "EmailWorker",
                 "SMTPClient",
                 "MongoStore",
@@ -279,6 +308,35 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DecodeAsyncBench",
+            dependencies: [
+                "AMQPClient",
+                "AMQPProtocol",
+                "BoltClient",
+                "EmailWorker",
+                "FlowKit",
+                "GraphSync",
+                "HTTPServerLimits",
+                "Messaging",
+                "MongoStore",
+                "NotificationService",
+                "Observability",
+                "RedisClient",
+                "SMTPClient",
+                "SocketIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -431,6 +489,7 @@ let package = Package(
                 "Console",
                 "AMQPClient",
                 "BoltClient",
+                "FlowKit",
                 "GraphSync",
                 "HTTPServerLimits",
                 "NotificationService",
@@ -449,6 +508,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Peers"],
@@ -457,7 +517,11 @@ let package = Package(
         .testTarget(
             name: "DecodeAsyncTests",
             dependencies: [
+                "Console",
                 "DecodeAsync",
+                "EmailWorker",
+                "FlowKit",
+                "GraphSync",
                 "HTTPServerLimits",
                 "NotificationService",
                 "Observability",

@@ -1,4 +1,4 @@
-"""Baseline for `decode-async bench notifications`: the same workload through a plain Python consumer.
+"""Baseline for `decode-async-bench notifications`: the same workload through a plain Python consumer.
 
 What the NestJS original does, written plainly: consume `create_notification` from a queue
 (aio-pika, each delivery handled in its own task, at most --prefetch at once), store each

@@ -1,4 +1,4 @@
-"""The AMQP benchmark of `decode-async bench amqp`, made with Python pika on the same broker, so the
+"""The AMQP benchmark of `decode-async-bench amqp`, made with Python pika on the same broker, so the
 two print comparable figures side by side (same message count, size, queue options, prefetch).
 
   .venv/bin/python scripts/bench_pika.py [--messages N] [--size BYTES]

@@ -1,4 +1,4 @@
-"""The MongoDB benchmark of `decode-async bench mongo`, made with pymongo on the same server, so the two
+"""The MongoDB benchmark of `decode-async-bench mongo`, made with pymongo on the same server, so the two
 print comparable figures side by side (same documents, same concurrency, CPU time per operation).
 
   .venv/bin/python scripts/bench_pymongo.py [--documents N] [--concurrency N]

@@ -1,4 +1,4 @@
-"""Baseline for `decode-async bench email`: Python's smtplib sending the same kind of mail
+"""Baseline for `decode-async-bench email`: Python's smtplib sending the same kind of mail
 (multipart/alternative, text + HTML of similar size) straight to the same SMTP server, over
 --pool connections in threads, no queue in between. Prints the same line format as BenchReport.
 

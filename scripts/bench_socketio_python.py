@@ -1,4 +1,4 @@
-"""Baseline for `decode-async bench socketio`: the same workload with python-socketio on both ends.
+"""Baseline for `decode-async-bench socketio`: the same workload with python-socketio on both ends.
 
 A python-socketio AsyncServer (ASGI on uvicorn) and N python-socketio AsyncClients (WebSocket) in
 one process, as the Swift bench runs server and clients in one process: connect N clients, each
@@ -8,7 +8,7 @@ emit-to-receipt latency in the same format as the Swift bench.
 With `--serve`, only the server: it checks the access tokens the clients of
 scripts/socketio_hold_clients.py send (HS256 with BENCH_TOKEN_SECRET, as decode-async does), joins
 each to its user room, emits `user_connected`, prints `port N` and serves until its standard input
-closes; `decode-async bench socketio --memory` measures its resident memory with the clients held
+closes; `decode-async-bench socketio --memory` measures its resident memory with the clients held
 by other processes.
 """
 import argparse

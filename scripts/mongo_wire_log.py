@@ -2,7 +2,7 @@
 benchmark's store time goes (which commands, how many documents each, how long the server took).
 
     .venv/bin/python scripts/mongo_wire_log.py LISTEN_PORT TARGET_PORT OUT.tsv
-    MONGO_URI=mongodb://127.0.0.1:LISTEN_PORT .build/release/decode-async bench notifications
+    MONGO_URI=mongodb://127.0.0.1:LISTEN_PORT .build/release/decode-async-bench notifications
 
 OUT.tsv: one line per reply: send time, seconds until the reply, command name, documents in its
 document sequence (insert's documents, update's updates), and the filter of an update/find/aggregate

@@ -1,6 +1,6 @@
 """Holds N idle Socket.IO clients on WebSocket against a server, in processes of their own.
 
-For `decode-async bench socketio --memory`: the server's resident memory is measured with its
+For `decode-async-bench socketio --memory`: the server's resident memory is measured with its
 clients outside its process. Each client opens `/socket.io/?EIO=4&transport=websocket`, connects to
 `/notifications` with an access token (HS256, the claims `decode-async token` signs; the secret
 comes from the environment variable BENCH_TOKEN_SECRET and is never printed), waits for

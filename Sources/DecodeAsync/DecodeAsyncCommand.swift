@@ -7,7 +7,7 @@ struct DecodeAsyncCommand: AsyncParsableCommand {
         commandName: "decode-async",
         abstract: "Notification delivery, email processing and MongoDB to Neo4j sync for the Decode Network.",
         subcommands: [
-            ServeCommand.self, ConfigCommand.self, EmitCommand.self, DeadLetterCommand.self, BenchCommand.self,
+            ServeCommand.self, ConfigCommand.self, EmitCommand.self, DeadLetterCommand.self,
             EmailCommand.self,
             SyncCommand.self, TokenCommand.self,
         ]

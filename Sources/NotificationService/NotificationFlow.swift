@@ -1,4 +1,5 @@
 import AMQPClient
+import FlowKit
 import Logging
 import Messaging
 import Metrics
@@ -11,10 +12,7 @@ public final class NotificationFlow: Service, Sendable {
     public static let queue = "notification_queue"
     public static let pattern = "create_notification"
 
-    let store: NotificationStore
-    let delivery: NotificationDelivery
-    let consumer: QueueConsumer
-    let logger: Logger
+    let worker: QueueWorker
 
     public init(
         store: NotificationStore,
@@ -24,40 +22,27 @@ public final class NotificationFlow: Service, Sendable {
             topology: QueueTopology(queue: NotificationFlow.queue)),
         logger: Logger
     ) {
-        self.store = store
-        self.delivery = delivery
-        self.logger = logger
-        self.consumer = QueueConsumer(
+        let consumer = QueueConsumer(
             configuration: configuration,
             client: broker,
             handlers: [Self.handler(store: store, delivery: delivery)],
             logger: logger
         )
+        self.worker = QueueWorker(
+            consumer: consumer,
+            preparing: "notification indexes",
+            prepare: { try await store.ensureIndexes() },
+            alongside: [{ await delivery.runRecording() }, { await delivery.runCounting() }],
+            afterConsuming: { delivery.finishRecording() },
+            logger: logger
+        )
     }
 
     /// Whether the indexes exist and the consumer is registered.
-    public var isReady: Bool { self.consumer.isReady }
+    public var isReady: Bool { self.worker.isReady }
 
     public func run() async throws {
-        var backoff = Duration.milliseconds(250)
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                try await self.store.ensureIndexes()
-                break
-            } catch {
-                self.logger.warning(
-                    "notifications: cannot create indexes yet; retrying",
-                    metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(10))
-            }
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.delivery.runRecording() }
-            group.addTask { await self.delivery.runCounting() }
-            defer { self.delivery.finishRecording() }
-            try await self.consumer.run()
-        }
+        try await self.worker.run()
     }
 
     /// `create_notification`, a batch at a time: validate each message (an invalid one is

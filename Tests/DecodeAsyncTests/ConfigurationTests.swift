@@ -1,7 +1,12 @@
 import Configuration
+import Console
+import EmailWorker
+import FlowKit
 import Foundation
+import GraphSync
 import HTTPServerLimits
 import Logging
+import NotificationService
 import Observability
 import Testing
 

@@ -1,4 +1,5 @@
 import Configuration
+import NotificationService
 import SocketIO
 import Testing
 
@@ -13,7 +14,7 @@ struct SocketSettingsTests {
         let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
         let configuration = try DecodeAsyncConfiguration.load(from: reader, services: [.notifications])
         let notifications = try #require(configuration.notifications)
-        let socket = NotificationWiring.socketConfiguration(notifications)
+        let socket = NotificationFlow.socketConfiguration(notifications)
         let expected = Double(rate ?? "20") ?? 0
         #expect(socket.eventsPerSecond == expected)
         #expect(socket.eventBurst == 2 * expected)

@@ -32,9 +32,9 @@ struct EmailWorkerHandlingTests {
         _ transport: ScriptedTransport, ledger: any SentEmailLedger = InMemorySentEmailLedger(window: .seconds(60)),
         metrics: TestMetrics = TestMetrics()
     )
-        async throws -> EmailWorker
+        async throws -> EmailRequestHandler
     {
-        EmailWorker(
+        EmailRequestHandler(
             templates: try await EmailTemplates.load(),
             transport: transport,
             from: try SMTPAddress("noreply@decode.test"),

@@ -2,9 +2,11 @@
 """The README documents every command, option and setting that exists, and nothing else.
 
 Compares `decode-async --help` (every subcommand, recursively: its options) with the README's
-command table, and the environment variables the configuration reads (the SettingsReader calls in
-Sources/DecodeAsync) with the README's configuration table. Prints a diff and exits 1 on any
-difference. Needs the built binary (DECODE_ASYNC_BIN, default .build/debug/decode-async); no stack.
+command table, `decode-async-bench --help` likewise with the README's benchmark table, and the
+environment variables the configuration reads (the SettingsReader calls in Sources/DecodeAsync) with
+the README's configuration table. Prints a diff and exits 1 on any difference. Needs the built
+binaries (DECODE_ASYNC_BIN, default .build/debug/decode-async; DECODE_ASYNC_BENCH_BIN, default
+.build/debug/decode-async-bench); no stack.
 """
 
 import os
@@ -14,17 +16,27 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("DECODE_ASYNC_BIN", str(REPO / ".build/debug/decode-async"))
+PROGRAMS = {
+    "decode-async": (os.environ.get("DECODE_ASYNC_BIN", str(REPO / ".build/debug/decode-async")), "## Running the services"),
+    "decode-async-bench": (
+        os.environ.get("DECODE_ASYNC_BENCH_BIN", str(REPO / ".build/debug/decode-async-bench")),
+        "### Benchmarks",
+    ),
+}
 README = (REPO / "README.md").read_text()
 IGNORED_OPTIONS = {"--help", "--version", "--experimental-dump-help"}
 
 
-def help_text(path):
+def help_text(program, path):
     result = subprocess.run(
-        [BIN, *path, "--help"], capture_output=True, text=True, timeout=30, env={"PATH": os.environ.get("PATH", "")}
+        [PROGRAMS[program][0], *path, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ.get("PATH", "")},
     )
     if result.returncode != 0:
-        sys.exit(f"test_docs_match: FAIL: {' '.join(['decode-async', *path, '--help'])} exited {result.returncode}")
+        sys.exit(f"test_docs_match: FAIL: {' '.join([program, *path, '--help'])} exited {result.returncode}")
     return result.stdout
 
 
@@ -41,9 +53,9 @@ def sections(text):
     return found
 
 
-def commands(path=()):
-    """Yields the path of every leaf command under `path`."""
-    parts = sections(help_text(path))
+def commands(program, path=()):
+    """Yields the path of every leaf command of `program` under `path`."""
+    parts = sections(help_text(program, path))
     subcommands = []
     for line in parts.get("SUBCOMMANDS", []):
         if not line.strip():
@@ -54,7 +66,7 @@ def commands(path=()):
     if not subcommands:
         yield path
     for name in subcommands:
-        yield from commands((*path, name))
+        yield from commands(program, (*path, name))
 
 
 def option_lines(text):
@@ -66,8 +78,8 @@ def option_lines(text):
     return options
 
 
-def documented_commands():
-    start = README.index("## Running the services")
+def documented_commands(program):
+    start = README.index(PROGRAMS[program][1])
     table = {}
     for line in README[start:].splitlines():
         if not line.startswith("| `"):
@@ -106,11 +118,15 @@ def documented_variables():
 def main():
     problems = []
     actual = {}
-    for path in commands():
-        actual[path] = option_lines("\n".join(sections(help_text(path)).get("OPTIONS", []))) - IGNORED_OPTIONS
-    documented = documented_commands()
+    documented = {}
+    for program in PROGRAMS:
+        for path in commands(program):
+            options = option_lines("\n".join(sections(help_text(program, path)).get("OPTIONS", [])))
+            actual[(program, *path)] = options - IGNORED_OPTIONS
+        for path, options in documented_commands(program).items():
+            documented[(program, *path)] = options
     for path in sorted(set(actual) | set(documented)):
-        name = " ".join(("decode-async", *path))
+        name = " ".join(path)
         if path not in documented:
             problems.append(f"+ {name}: exists, no row in the README's command table")
             continue
@@ -131,7 +147,10 @@ def main():
         for problem in problems:
             print("  " + problem)
         sys.exit(1)
-    print(f"test_docs_match: ok: {len(actual)} commands and {len(read)} settings, each with its README row")
+    print(
+        f"test_docs_match: ok: {len(actual)} commands (of {', '.join(PROGRAMS)}) and {len(read)} settings,"
+        " each with its README row"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmailWorker
 import Foundation
 
 /// `decode-async serve [service...]`: runs the chosen services (all by default) in one process.

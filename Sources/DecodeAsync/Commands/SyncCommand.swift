@@ -133,7 +133,7 @@ struct SyncSession {
             throw ExitCode(78)
         }
         let logger = Logger(label: "decode-async.sync")
-        let bolt = BoltClient(configuration: try sync.boltConfiguration(), logger: logger)
+        let bolt = BoltClient(configuration: try sync.boltConfiguration(version: Runtime.version), logger: logger)
         let client = try MongoClient(uri: mongo.uri, database: mongo.database, threads: mongo.threads)
         let writer = UserGraphWriter(client: bolt, logger: logger)
         let session = SyncSession(

@@ -1,37 +1,23 @@
 import Console
+import FlowKit
 import Foundation
+import GraphSync
 
-/// The operations console (docs/console.md): runs with `serve console`, or with plain `serve`
-/// whenever `CONSOLE_TOKEN` is set.
-struct ConsoleConfiguration {
-    /// Neo4j for the graph check, when the console has it.
-    struct Graph {
-        var uri: String
-        var user: String
-        var password: String
-        var database: String?
-    }
-
-    static let defaultQueues = ["notification_queue", "email_queue", "neo4j_sync_queue"]
-
-    var http: HTTPBinding
-    var token: String
-    /// The main queues shown (their retry queues and `<queue>.dlq` with them).
-    var queues: [String]
-    var managementURI: String?
-    var redisURI: String?
-    var graph: Graph?
-
+/// Reads the operations console's settings (docs/console.md): it runs with `serve console`, or with
+/// plain `serve` whenever `CONSOLE_TOKEN` is set.
+extension ConsoleConfiguration {
     /// `sharedRedisURI`/`sharedGraph`: what the services of the same process already read (each
     /// variable is read once); `redisRead`: whether `REDIS_URI` was already read (then its absence
     /// is final).
     init(_ settings: inout SettingsReader, sharedRedisURI: String?, redisRead: Bool, sharedGraph: Graph?) {
-        self.http = HTTPBinding(
+        let http = HTTPBinding(
             host: settings.string("CONSOLE_HOST", default: "127.0.0.1") ?? "127.0.0.1",
             port: settings.port("CONSOLE_PORT", default: 4010)
         )
-        self.token = settings.requiredString(
-            "CONSOLE_TOKEN", secret: true, expected: "the console's sign-in token (e.g. openssl rand -hex 32)")
+        self.init(
+            token: settings.requiredString(
+                "CONSOLE_TOKEN", secret: true, expected: "the console's sign-in token (e.g. openssl rand -hex 32)"))
+        self.http = http
         self.queues = (settings.string("CONSOLE_QUEUES", default: Self.defaultQueues.joined(separator: ",")) ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if self.queues.isEmpty {

@@ -1,7 +1,11 @@
 import AMQPClient
 import Configuration
+import Console
+import EmailWorker
+import GraphSync
 import HTTPServerLimits
 import Logging
+import NotificationService
 import Observability
 
 /// The whole effective configuration of one `decode-async` process, read from environment variables

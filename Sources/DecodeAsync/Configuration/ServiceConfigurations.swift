@@ -1,38 +1,14 @@
+import EmailWorker
+import FlowKit
 import Foundation
+import GraphSync
 import MongoStore
+import NotificationService
 
-/// Where a service's HTTP server (health, metrics and, for notifications, REST and Socket.IO) listens.
-struct HTTPBinding: Equatable {
-    var host: String
-    var port: Int
-}
-
-/// The notification service (COMPAT.md 1.2).
-struct NotificationConfiguration {
-    var http: HTTPBinding
-    var redisURI: String
-    var jwtSecret: String
-    var jwtIssuer: String
-    var jwtAudience: String
-    var authServiceURL: String?
-    var frontendURL: String
-    /// Browser origins the Socket.IO endpoint accepts (`*`: any; the original hard-codes `*`).
-    var socketCORSOrigins: [String]
-    var socketEventsPerSecond: Double
-    var socketMaxEventBytes: Int
-    /// Seconds a presence entry lives without a refresh (refreshed every third of it).
-    var presenceTTLSeconds: Int
-    /// This instance's id in presence members and cross-instance emits.
-    var instanceID: String
-    var prefetch: UInt16
-    /// Batches handled at once.
-    var concurrency: Int
-    /// Most messages stored with one `insertMany`.
-    var batchSize: Int
-    /// Seconds after which a redelivered message no longer matches what it stored.
-    var redeliveryWindowSeconds: Int
-
+/// Reads the notification service's settings (COMPAT.md 1.2).
+extension NotificationConfiguration {
     init(_ settings: inout SettingsReader) {
+        self.init(instanceID: "")
         self.http = HTTPBinding(
             host: settings.string("NOTIFICATION_HOST", default: "0.0.0.0") ?? "0.0.0.0",
             port: settings.port("NOTIFICATION_PORT", default: 4005)
@@ -82,38 +58,12 @@ struct NotificationConfiguration {
     }
 }
 
-/// The email worker (COMPAT.md 1.3).
-struct EmailConfiguration {
-    var http: HTTPBinding
-    var smtpHost: String
-    var smtpPort: Int
-    var smtpUser: String
-    var smtpPassword: String
-    var smtpFrom: String
-    var smtpSecure: Bool
-    var smtpRequireTLS: Bool
-    var smtpTLSVerify: Bool
-    var smtpClientName: String
-    var smtpTimeoutSeconds: Int
-    var smtpPoolSize: Int
-    var smtpMaxMessagesPerConnection: Int
-    var smtpIdleTimeoutSeconds: Int
-    var maxRetries: Int
-    var retryBaseDelayMilliseconds: Int
-    var concurrency: Int
-    /// Messages per second; 0: no limit.
-    var rateLimit: Int
-    var idempotencyWindowSeconds: Int
-    /// How long a claim outlives a worker that died while sending (the request waits that long).
-    var claimTTLSeconds: Int
-    /// Where sent request keys are kept; without it they are kept in memory (one instance).
-    var redisURI: String?
-    /// Templates read from this folder instead of the bundled ones.
-    var templatesDirectory: String?
-
+/// Reads the email worker's settings (COMPAT.md 1.3).
+extension EmailConfiguration {
     /// `sharedRedisURI`: the notification service's Redis when it runs in the same process (each
     /// variable is read once).
     init(_ settings: inout SettingsReader, sharedRedisURI: String? = nil) {
+        self.init()
         self.http = HTTPBinding(
             host: settings.string("EMAIL_WORKER_HOST", default: "0.0.0.0") ?? "0.0.0.0",
             port: settings.port("EMAIL_WORKER_PORT", default: 4003)
@@ -150,32 +100,18 @@ struct EmailConfiguration {
     }
 }
 
-/// The graph sync (COMPAT.md 1.4).
-struct SyncConfiguration {
-    static let neo4jSchemes = ["bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"]
-
-    var http: HTTPBinding
-    var neo4jURI: String
-    var neo4jUser: String
-    var neo4jPassword: String
-    var neo4jDatabase: String?
-    /// Messages written in one UNWIND transaction at most (1: no batching).
-    var batchSize: Int
-    /// How long the first message of a batch waits for company.
-    var batchWait: Duration
-    /// Read each written node back and count the outcome (`sync.validation.ok|mismatch|failed`).
-    var validate: Bool
-    /// Bearer token of the `/sync/...` endpoints; nil: the endpoints are off.
-    var adminToken: String?
-
+/// Reads the graph sync's settings (COMPAT.md 1.4).
+extension SyncConfiguration {
     init(_ settings: inout SettingsReader) {
-        self.http = HTTPBinding(
+        let http = HTTPBinding(
             host: settings.string("NEO4JDB_SYNC_HOST", default: "0.0.0.0") ?? "0.0.0.0",
             port: settings.port("NEO4JDB_SYNC_PORT", default: 4006)
         )
-        self.neo4jURI = settings.uri("NEO4J_URI", schemes: Self.neo4jSchemes, required: true) ?? ""
-        self.neo4jUser = settings.requiredString("NEO4J_USER", expected: "the Neo4j user name")
-        self.neo4jPassword = settings.requiredString("NEO4J_PASSWORD", secret: true, expected: "the Neo4j password")
+        self.init(
+            neo4jURI: settings.uri("NEO4J_URI", schemes: Self.neo4jSchemes, required: true) ?? "",
+            neo4jUser: settings.requiredString("NEO4J_USER", expected: "the Neo4j user name"),
+            neo4jPassword: settings.requiredString("NEO4J_PASSWORD", secret: true, expected: "the Neo4j password"))
+        self.http = http
         self.neo4jDatabase = settings.string("NEO4J_DATABASE")
         self.batchSize = settings.int(
             "SYNC_BATCH_SIZE", default: 50, range: 1...1000, expected: "a batch size from 1 to 1000")

@@ -2,10 +2,13 @@ import AMQPClient
 import ArgumentParser
 import Console
 import CoreMetrics
+import EmailWorker
+import FlowKit
 import Hummingbird
 import Logging
 import Metrics
 import MongoStore
+import NotificationService
 import Observability
 import Prometheus
 import RedisClient
@@ -63,50 +66,23 @@ struct Runtime {
         }
 
         let mongo = try self.makeMongoClient()
-        let mongoCheck = mongo.map { client in
-            ReadinessCheck.shared(name: "mongodb") { try await client.ping() }
-        }
 
         // Clients first: the group stops services in reverse order, so they close after their users.
         var groupServices: [any Service] = [dogStatsD, broker]
         if let mongo { groupServices.append(mongo) }
         groupServices += throughputServices
-        var flowChecks: [ServiceName: [ReadinessCheck]] = [:]
-        if self.services.contains(.email), let email = self.configuration.email {
-            let flow = try await EmailFlow.make(configuration: email, broker: broker)
-            groupServices += flow.services
-            flowChecks[.email] = flow.readiness
-        }
-        for name in ServiceName.allCases where self.services.contains(name) {
-            guard let binding = self.binding(of: name) else { continue }
-            var checks: [ReadinessCheck] = [brokerCheck]
-            if let mongoCheck, name != .email, name != .console {
-                checks.append(mongoCheck)
-            }
-            checks += flowChecks[name] ?? []
+        let dependencies = FlowDependencies(broker: broker, mongo: mongo, version: Self.version)
+        for flow in self.configuration.flows {
+            let parts = try await flow.build(dependencies)
             var host = ServiceHost(
-                name: name, binding: binding, checks: checks, registry: registry, version: Self.version)
+                name: flow.name.displayName, binding: flow.http, checks: [brokerCheck], registry: registry,
+                version: Self.version)
             host.limits = shared.httpLimits
-            if name == .notifications, let notifications = self.configuration.notifications, let mongo {
-                let wiring = try NotificationWiring(
-                    configuration: notifications, broker: broker, mongo: mongo, logger: logger)
-                groupServices += wiring.services
-                host.checks += wiring.checks
-                host.routes = wiring.routes
-                host.webSocketRoutes = wiring.webSocketRoutes
-                host.webSocketConfiguration = wiring.webSocketConfiguration
-            }
-            if name == .console, let flow = try self.makeConsoleFlow(broker: broker, mongo: mongo) {
-                groupServices += flow.services
-                host.routes = flow.routes
-            }
-            if name == .sync, let flow = try self.makeSyncFlow(broker: broker, mongo: mongo) {
-                groupServices += flow.services
-                host.checks += flow.checks
-                host.routes = flow.routes
-            }
+            host.add(parts)
+            groupServices += parts.services
             groupServices.append(host.makeApplication(logger: logger))
-            Counter(label: "metrics.service.initialized", dimensions: [("component", name.displayName)]).increment()
+            Counter(label: "metrics.service.initialized", dimensions: [("component", flow.name.displayName)])
+                .increment()
         }
 
         let group = ServiceGroup(
@@ -132,12 +108,9 @@ struct Runtime {
         }
     }
 
-    private func binding(of name: ServiceName) -> HTTPBinding? {
-        switch name {
-        case .notifications: self.configuration.notifications?.http
-        case .email: self.configuration.email?.http
-        case .sync: self.configuration.sync?.http
-        case .console: self.configuration.console?.http
-        }
+    /// The Redis every flow of this process counts its throughput into, when it knows one.
+    private var throughputRedisURI: String? {
+        self.configuration.notifications?.redisURI ?? self.configuration.email?.redisURI
+            ?? self.configuration.console?.redisURI
     }
 }

@@ -11,11 +11,11 @@ import Testing
 struct EmailFlowIntegrationTests {
     static let retry = RetryPolicy(baseDelay: .milliseconds(100), factor: 2, maxRetries: 3, jitter: 0)
 
-    static func worker(port: Int) async throws -> (EmailWorker, SMTPClient) {
+    static func worker(port: Int) async throws -> (EmailRequestHandler, SMTPClient) {
         let smtp = SMTPClient(
             configuration: SMTPConfiguration(
                 host: "127.0.0.1", port: port, tlsMode: .startTLSIfOffered, commandTimeout: .seconds(10)))
-        let worker = EmailWorker(
+        let worker = EmailRequestHandler(
             templates: try await EmailTemplates.load(),
             transport: smtp,
             from: try SMTPAddress("noreply@decode.test"),

@@ -37,7 +37,7 @@ struct SentEmailLedgerIntegrationTests {
                 configuration: SMTPConfiguration(host: "127.0.0.1", port: peer.port, tlsMode: .startTLSIfOffered))
             let templates = try await EmailTemplates.load()
             let workers = try (0..<2).map { _ in
-                EmailWorker(
+                EmailRequestHandler(
                     templates: templates, transport: smtp, from: try SMTPAddress("noreply@decode.test"),
                     ledger: RedisSentEmailLedger(redis: redis, window: .seconds(60), prefix: prefix))
             }

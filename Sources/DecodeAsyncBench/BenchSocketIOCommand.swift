@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import NotificationService
 import SocketIO
 
-extension BenchCommand {
+extension DecodeAsyncBench {
     /// `decode-async bench socketio`: N clients, an emit to each user room, emit-to-receipt latency
     /// and memory per connection.
     struct SocketIOBench: AsyncParsableCommand {
@@ -73,7 +73,7 @@ extension BenchCommand {
                                 if index >= window { await emits.next() }
                                 emits.addTask {
                                     let sent = Double((ContinuousClock.now - origin) / .nanoseconds(1))
-                                    await service.server.emit(toUser: user, "bench", [.object(["t": .number(sent)])])
+                                    await service.server?.emit(toUser: user, "bench", [.object(["t": .number(sent)])])
                                 }
                             }
                         }

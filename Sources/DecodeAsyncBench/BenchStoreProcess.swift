@@ -65,11 +65,11 @@ struct BenchCPU {
             guard let after = self.store?.cpuSeconds(), after - before >= 0.03 else { break }
         }
         let storeBefore = self.store?.cpuSeconds()
-        let ownBefore = BenchCommand.Mongo.cpuSeconds()
+        let ownBefore = DecodeAsyncBench.Mongo.cpuSeconds()
         try await Task.sleep(for: idle)
         let seconds = BenchReport.seconds(idle)
         self.storeStart = self.store?.cpuSeconds()
-        self.ownStart = BenchCommand.Mongo.cpuSeconds()
+        self.ownStart = DecodeAsyncBench.Mongo.cpuSeconds()
         if let storeBefore, let storeStart {
             self.storeIdlePerSecond = (storeStart - storeBefore) / seconds
         }
@@ -84,7 +84,9 @@ struct BenchCPU {
 
     /// This process's CPU seconds since ``start(afterIdle:)``, its idle rate taken off.
     func ownSeconds(over elapsed: Duration) -> Double {
-        max(0, BenchCommand.Mongo.cpuSeconds() - self.ownStart - self.ownIdlePerSecond * BenchReport.seconds(elapsed))
+        max(
+            0,
+            DecodeAsyncBench.Mongo.cpuSeconds() - self.ownStart - self.ownIdlePerSecond * BenchReport.seconds(elapsed))
     }
 
     /// The store's CPU seconds since ``start(afterIdle:)`` up to when it settled: the first half

@@ -9,10 +9,10 @@ import Observability
 import SMTPClient
 import ServiceLifecycle
 
-extension BenchCommand {
-    /// `decode-async bench email`: N `email_request` events through RabbitMQ, the email worker and
-    /// the SMTP pool to the configured server (the stack's aiosmtpd sink locally): emails/s and
-    /// queue-to-SMTP latency (publish until the server accepted the mail).
+extension DecodeAsyncBench {
+    /// `decode-async-bench email`: N `email_request` events through RabbitMQ, the email worker and
+    /// the SMTP pool to an SMTP server (`scripts/bench` starts an aiosmtpd sink of its own): emails/s
+    /// and queue-to-SMTP latency (publish until the server accepted the mail).
     struct Email: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "email",
@@ -28,20 +28,29 @@ extension BenchCommand {
         @Option(help: "Requests handled at once.")
         var concurrency = 10
 
+        @Option(help: "The SMTP server's host (plain SMTP, no TLS, no authentication).")
+        var smtpHost = "127.0.0.1"
+
+        @Option(help: "The SMTP server's port.")
+        var smtpPort = 2525
+
         func run() async throws {
-            let configuration = try await Self.loadConfiguration()
-            LoggingBootstrap.bootstrap(format: configuration.shared.logFormat, level: .warning)
-            guard var email = configuration.email else { throw ExitCode(78) }
+            BenchEnvironment.quietLogs()
+            var email = EmailConfiguration()
+            email.smtpHost = self.smtpHost
+            email.smtpPort = self.smtpPort
+            email.smtpRequireTLS = false
+            email.smtpFrom = "noreply@decode.local"
             email.smtpPoolSize = self.pool
             let sender = try EmailFlow.sender(email)
             let smtp = SMTPClient(configuration: EmailFlow.smtpConfiguration(email))
             let timing = TimingTransport(inner: smtp)
-            let worker = EmailWorker(
+            let worker = EmailRequestHandler(
                 templates: try await EmailTemplates.load(), transport: timing, from: sender.address,
                 fromName: sender.displayName, ledger: InMemorySentEmailLedger(window: .seconds(600)))
             let broker = AMQPClient(
                 configuration: .init(
-                    connection: try AMQPConnectionConfiguration(uri: configuration.shared.rabbitmqURI)),
+                    connection: try AMQPConnectionConfiguration(uri: BenchEnvironment.rabbitMQURI)),
                 logger: Logger(label: "decode-async.amqp"))
             let queue = "bench.email.\(UUID().uuidString.prefix(8).lowercased())"
             let topology = QueueTopology(queue: queue, retry: RetryPolicy(maxRetries: 0))
@@ -62,10 +71,12 @@ extension BenchCommand {
                 for index in 0..<count {
                     let data =
                         #"{"type":"create-account","data":{"email":"bench\#(index)@example.org","otpCode":"\#(String(format: "%06x", index))"}}"#
-                    let body = try NestEnvelope.encodeEvent(pattern: EmailWorker.pattern, rawData: Data(data.utf8))
+                    let body = try NestEnvelope.encodeEvent(
+                        pattern: EmailRequestHandler.pattern, rawData: Data(data.utf8))
                     timing.published("bench\(index)@example.org")
                     try await publisher.publish(
-                        body: body, queue: queue, messageID: UUID().uuidString, messageType: EmailWorker.pattern)
+                        body: body, queue: queue, messageID: UUID().uuidString, messageType: EmailRequestHandler.pattern
+                    )
                 }
                 while timing.completed < count {
                     try await Task.sleep(for: .milliseconds(20))
@@ -78,21 +89,8 @@ extension BenchCommand {
             }
             await smtp.shutdown()
             try await BenchQueues.delete(
-                topology, broker: try AMQPConnectionConfiguration(uri: configuration.shared.rabbitmqURI))
+                topology, broker: try AMQPConnectionConfiguration(uri: BenchEnvironment.rabbitMQURI))
         }
-
-        static func loadConfiguration() async throws -> DecodeAsyncConfiguration {
-            do {
-                return try DecodeAsyncConfiguration.load(
-                    from: try await ConfigurationSource.reader(), services: [.email])
-            } catch let error as ConfigurationErrors {
-                for line in error.errors {
-                    printError("decode-async: configuration: \(line)")
-                }
-                throw ExitCode(78)
-            }
-        }
-
     }
 }
 

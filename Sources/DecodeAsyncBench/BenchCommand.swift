@@ -4,13 +4,15 @@ import ArgumentParser
 import Foundation
 import NIOCore
 
-/// `decode-async bench amqp`: throughput and latency of the AMQP client against the configured broker.
-/// Prints figures; never fails on timing. `scripts/bench` runs it beside the same measurements made
-/// with Python pika on the same broker.
-struct BenchCommand: AsyncParsableCommand {
+/// `decode-async-bench`: the benchmarks, apart from the product. Each command prints figures and never
+/// fails on timing; `scripts/bench` (`make bench`) runs them beside a baseline measured on the same
+/// servers in the same invocation. Servers are found at the addresses `scripts/stack env` exports
+/// (``BenchEnvironment``).
+@main
+struct DecodeAsyncBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Benchmarks (figures only; see scripts/bench for the side-by-side run).",
+        commandName: "decode-async-bench",
+        abstract: "Benchmarks of decode-async (figures only; see scripts/bench for the side-by-side run).",
         subcommands: [
             AMQP.self, Mongo.self, SocketIOBench.self, NotificationsBench.self, Email.self, Sync.self,
         ]
@@ -32,7 +34,7 @@ struct BenchCommand: AsyncParsableCommand {
         var window = 64
 
         func run() async throws {
-            let uri = ProcessInfo.processInfo.environment["RABBITMQ_URI"] ?? "amqp://guest:guest@127.0.0.1:5672"
+            let uri = BenchEnvironment.rabbitMQURI
             let connection = try await AMQPConnection.connect(configuration: try AMQPConnectionConfiguration(uri: uri))
             let queue = "bench.decode-async.\(UUID().uuidString.prefix(8))"
             let channel = try await connection.openChannel()

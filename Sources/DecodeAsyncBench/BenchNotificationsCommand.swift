@@ -8,7 +8,7 @@ import NIOCore
 import NotificationService
 import SocketIO
 
-extension BenchCommand {
+extension DecodeAsyncBench {
     /// `decode-async bench notifications`: NestJS-style `create_notification` emits through RabbitMQ,
     /// the production-configured flow, MongoDB and Socket.IO to connected clients, publish to socket
     /// receipt; or the store's own `insertMany` rate for the same documents and indexes. Each mode
@@ -145,7 +145,7 @@ extension BenchCommand {
         static func ceiling(documents total: Int, batch: Int, store: BenchStoreProcess?) async throws {
             let suffix = UUID().uuidString.prefix(8).lowercased()
             let mongo = try MongoClient(
-                uri: ProcessInfo.processInfo.environment["MONGO_URI"] ?? "mongodb://127.0.0.1:27017",
+                uri: BenchEnvironment.mongoURI,
                 database: "decode_bench_ceiling_\(suffix)")
             let collection = try mongo.collection(NotificationStore.collectionName)
             do {

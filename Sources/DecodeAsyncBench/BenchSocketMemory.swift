@@ -23,7 +23,8 @@ enum BenchSocketMemory {
             let after = Self.residentBytes(pid: nil)
             let heapAfter = Self.heapInUse()
             Self.report(
-                "decode-async", clients: clients, before: before, after: after, sockets: service.server.localSocketCount
+                "decode-async", clients: clients, before: before, after: after,
+                sockets: service.server?.localSocketCount ?? 0
             )
             if let heapBefore, let heapAfter {
                 print(

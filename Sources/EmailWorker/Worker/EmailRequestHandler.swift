@@ -8,7 +8,7 @@ import SMTPClient
 /// Handles `email_request` messages (COMPAT.md section 4): validates the request, renders its
 /// template, sends it through the transport once per idempotency key, and tells the queue consumer
 /// how a failure should be treated (transient → retry with backoff, permanent → dead letter).
-public struct EmailWorker: Sendable {
+public struct EmailRequestHandler: Sendable {
     /// The queue and pattern of the original worker.
     public static let queue = "email_queue"
     public static let pattern = "email_request"

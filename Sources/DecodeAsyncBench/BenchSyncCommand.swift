@@ -8,7 +8,7 @@ import Messaging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-extension BenchCommand {
+extension DecodeAsyncBench {
     /// `decode-async bench sync`: N `create_user_request` events through the broker and the sync into
     /// the graph, with batching off and on: events/s and event-to-graph latency (publish to commit).
     struct Sync: AsyncParsableCommand {
@@ -24,12 +24,12 @@ extension BenchCommand {
         var batchSizes: [Int] = [1, 50]
 
         func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
+            BenchEnvironment.quietLogs()
             let bolt = try BoltConfiguration(
-                uri: environment["NEO4J_URI"] ?? "bolt://127.0.0.1:7687", username: environment["NEO4J_USER"] ?? "root",
-                password: environment["NEO4J_PASSWORD"] ?? "")
+                uri: BenchEnvironment.neo4jURI, username: BenchEnvironment.neo4jUser,
+                password: BenchEnvironment.neo4jPassword)
             var amqp = try AMQPConnectionConfiguration(
-                uri: environment["RABBITMQ_URI"] ?? "amqp://guest:guest@127.0.0.1:5672")
+                uri: BenchEnvironment.rabbitMQURI)
             amqp.connectionName = "decode-async-bench-sync"
             for batchSize in self.batchSizes {
                 try await self.measure(batchSize: max(1, batchSize), bolt: bolt, amqp: amqp)

@@ -1,5 +1,5 @@
 import AMQPClient
-import EmailWorker
+import FlowKit
 import Logging
 import Messaging
 import Observability
@@ -7,15 +7,16 @@ import RedisClient
 import SMTPClient
 import ServiceLifecycle
 
-/// The email worker's parts for `serve email`: the SMTP pool, the idempotency ledger (Redis when
-/// `REDIS_URI` is set) and the `email_queue` consumer, in start order (shutdown runs in reverse, so
-/// the consumer drains before the pool closes).
-struct EmailFlow {
-    var services: [any Service]
-    var readiness: [ReadinessCheck]
-
+/// The email worker's composition.
+public enum EmailFlow {
+    /// The email worker's parts: the SMTP pool, the idempotency ledger (Redis when `REDIS_URI` is
+    /// set) and the `email_queue` consumer, in start order (shutdown runs in reverse, so the consumer
+    /// drains before the pool closes), and the readiness of each.
+    ///
     /// - Throws: ``EmailFlowError`` when the sender is missing or invalid or the templates do not load.
-    static func make(configuration: EmailConfiguration, broker: AMQPClient) async throws -> EmailFlow {
+    public static func build(configuration: EmailConfiguration, dependencies: FlowDependencies) async throws
+        -> FlowParts
+    {
         let sender = try self.sender(configuration)
         let templates = try await self.templates(configuration)
         let smtp = SMTPClient(
@@ -33,7 +34,7 @@ struct EmailFlow {
         } else {
             ledger = InMemorySentEmailLedger(window: window)
         }
-        let worker = EmailWorker(
+        let requests = EmailRequestHandler(
             templates: templates,
             transport: smtp,
             from: sender.address,
@@ -47,12 +48,12 @@ struct EmailFlow {
             baseDelay: .milliseconds(configuration.retryBaseDelayMilliseconds), maxRetries: configuration.maxRetries)
         let consumer = QueueConsumer(
             configuration: .init(
-                topology: QueueTopology(queue: EmailWorker.queue, retry: retry),
+                topology: QueueTopology(queue: EmailRequestHandler.queue, retry: retry),
                 prefetch: UInt16(min(configuration.concurrency * 2, Int(UInt16.max))),
                 concurrency: configuration.concurrency
             ),
-            client: broker,
-            handlers: [worker.makeHandler()],
+            client: dependencies.broker,
+            handlers: [requests.makeHandler()],
             logger: Logger(label: "decode-async.email.consumer")
         )
         services.append(consumer)
@@ -64,18 +65,20 @@ struct EmailFlow {
                 try await smtp.verify()
             },
         ]
-        return EmailFlow(services: services, readiness: readiness)
+        return FlowParts(services: services, checks: readiness)
     }
 
     /// The bundled templates, or those in `EMAIL_TEMPLATES_DIR`.
-    static func templates(_ configuration: EmailConfiguration) async throws -> EmailTemplates {
+    public static func templates(_ configuration: EmailConfiguration) async throws -> EmailTemplates {
         if let directory = configuration.templatesDirectory {
             return try await EmailTemplates.load(directory: directory)
         }
         return try await EmailTemplates.load()
     }
 
-    static func sender(_ configuration: EmailConfiguration) throws -> (displayName: String?, address: SMTPAddress) {
+    public static func sender(_ configuration: EmailConfiguration) throws
+        -> (displayName: String?, address: SMTPAddress)
+    {
         guard !configuration.smtpFrom.isEmpty else {
             throw EmailFlowError("no sender: set SMTP_FROM (or SMTP_USER)")
         }
@@ -86,7 +89,7 @@ struct EmailFlow {
         }
     }
 
-    static func smtpConfiguration(_ configuration: EmailConfiguration) -> SMTPConfiguration {
+    public static func smtpConfiguration(_ configuration: EmailConfiguration) -> SMTPConfiguration {
         let tlsMode: SMTPSessionSettings.TLSMode =
             configuration.smtpSecure
             ? .implicit : (configuration.smtpRequireTLS ? .startTLSRequired : .startTLSIfOffered)
@@ -110,10 +113,10 @@ struct EmailFlow {
 }
 
 /// Why the email worker cannot start.
-struct EmailFlowError: Error, CustomStringConvertible {
-    var description: String
+public struct EmailFlowError: Error, CustomStringConvertible, Sendable {
+    public var description: String
 
-    init(_ description: String) {
+    public init(_ description: String) {
         self.description = description
     }
 }

@@ -6,7 +6,7 @@ import MongoStore
     import Glibc
 #endif
 
-extension BenchCommand {
+extension DecodeAsyncBench {
     /// `decode-async bench mongo`: insert and find throughput of MongoStore, with the process CPU time
     /// per operation (the figure that is ours alone: the local store is a Python server).
     struct Mongo: AsyncParsableCommand {
@@ -22,7 +22,7 @@ extension BenchCommand {
         var concurrency = 8
 
         func run() async throws {
-            let uri = ProcessInfo.processInfo.environment["MONGO_URI"] ?? "mongodb://127.0.0.1:27017"
+            let uri = BenchEnvironment.mongoURI
             let client = try MongoClient(uri: uri, database: "decode_async_bench", threads: self.concurrency)
             let collection = try client.collection("bench_\(UUID().uuidString.prefix(8).lowercased())")
             let count = self.documents
