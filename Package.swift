@@ -56,8 +56,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "JSONText",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Observability",
             dependencies: [
+                "JSONText",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,6 +115,7 @@ let package = Package(
         .target(
             name: "SocketIO",
             dependencies: [
+                "JSONText",
                 "RedisClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -335,6 +341,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "JSONTextTests",
+            dependencies: ["JSONText"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ObservabilityTests",
             dependencies: [
                 "Observability",
@@ -365,7 +376,11 @@ let package = Package(
         ),
         .testTarget(
             name: "NotificationServiceTests",
-            dependencies: ["NotificationService", "MongoStore", "SocketIO"],
+            dependencies: [
+                "NotificationService", "MongoStore", "SocketIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -419,7 +434,8 @@ let package = Package(
             name: "SocketIOTests",
             dependencies: [
                 "SocketIO",
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

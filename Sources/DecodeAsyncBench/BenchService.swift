@@ -69,7 +69,7 @@ struct BenchService {
             // The gateway alone, for the Socket.IO benchmarks that emit through it.
             let redis = RedisClient(
                 configuration: try RedisConfiguration(uri: BenchEnvironment.redisURI), logger: quiet)
-            let server = SocketIOServer(
+            let server = NotificationGateway.makeServer(
                 configuration: SocketIOServerConfiguration(
                     instanceID: "bench-\(secret.prefix(8))", busChannel: "bench.socket.io.\(secret.prefix(8))"),
                 verifier: AccessTokenVerifier(secret: secret),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MongoStore
 import NIOConcurrencyHelpers
+import NotificationService
 import SocketIO
 
 extension DecodeAsyncBench {

@@ -33,7 +33,7 @@ extension NotificationFlow {
             }
             return sessions
         }
-        let server = SocketIOServer(
+        let server = NotificationGateway.makeServer(
             configuration: Self.socketConfiguration(configuration),
             verifier: verifier,
             redis: redis,

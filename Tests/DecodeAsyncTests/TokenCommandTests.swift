@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import NotificationService
 import SocketIO
 import Testing
 

@@ -122,7 +122,7 @@ import Testing
         #expect(payload["timestamp"]?.stringValue?.hasSuffix("Z") == true)
         // The push names its notification in its context, which comes back with its outcomes.
         let emit = RoomEmit(
-            room: RoomEmit.userRoom(notification.userID.hex), event: NotificationDelivery.receivedEvent,
+            room: NotificationGateway.room(ofUser: notification.userID.hex), event: NotificationDelivery.receivedEvent,
             arguments: [payload], context: NotificationDelivery.context(of: notification))
         #expect(NotificationDelivery.notificationID(emit) == notification.id)
         #expect(emit.context["notification_type"] == notification.type)

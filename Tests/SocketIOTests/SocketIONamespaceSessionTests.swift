@@ -7,55 +7,70 @@ import Testing
 struct SocketIONamespaceSessionTests {
     let now = Date(timeIntervalSince1970: 1_700_000_000)
 
-    func session(header: String? = nil) -> SocketIONamespaceSession {
+    func session(header: String? = nil, hooks: any SocketIOServerHooks = TestHooks()) -> SocketIONamespaceSession {
         SocketIONamespaceSession(
+            namespace: "/notifications",
             socketID: "sock-1",
-            verifier: AccessTokenVerifier(secret: AccessTokenVerifierTests.secret),
+            hooks: hooks,
             authorizationHeader: header
         )
     }
 
-    @Test func validTokenInTheAuthPayloadAuthenticates() {
+    @Test func theAuthenticationHookNamesTheUserAndKeepsItsCredential() {
         var session = self.session()
-        let token = AccessTokenVerifierTests.token()
-        let (send, outcome) = session.received(#"0/notifications,{"token":"\#(token)"}"#)
+        let (send, outcome) = session.received(#"0/notifications,{"token":"key-ada"}"#)
         #expect(send == [#"0/notifications,{"sid":"sock-1"}"#])
-        #expect(outcome == .authenticated(userID: "665f1c2e9b1d4a0012345678"))
-        #expect(
-            session.userConnectedEvent(userID: "665f1c2e9b1d4a0012345678", now: self.now)
-                == #"2/notifications,["user_connected",{"event":"user_connected","data":{"userId":"665f1c2e9b1d4a0012345678","socketId":"sock-1"},"timestamp":"2023-11-14T22:13:20.000Z"}]"#
-        )
+        #expect(outcome == .authenticated(userID: "ada"))
+        #expect(session.state == .authenticated(userID: "ada"))
+        #expect(session.credential == "key-ada")
     }
 
-    @Test func headerTokenWinsOverTheAuthPayload() {
-        var session = self.session(header: "Bearer \(AccessTokenVerifierTests.token())")
-        #expect(
-            session.received(#"0/notifications,{"token":"garbage"}"#).outcome
-                == .authenticated(userID: "665f1c2e9b1d4a0012345678"))
+    @Test func theAuthenticationHookSeesTheHandshakeHeaderAndTheAuthPayload() {
+        var session = self.session(header: "Bearer key-bob")
+        #expect(session.received(#"0/notifications,{"token":"key-ada"}"#).outcome == .authenticated(userID: "bob"))
     }
 
-    @Test func refusedTokensConnectThenGetErrorAndDisconnect() {
-        let cases: [(String, String, String)] = [
-            (#"0/notifications,"#, "AUTHENTICATION_REQUIRED", "Authentication token is required"),
-            (#"0/notifications,{"token":"bad"}"#, "INVALID_TOKEN", "Invalid authentication token"),
-            (
-                #"0/notifications,{"token":"\#(AccessTokenVerifierTests.token(userID: nil))"}"#, "INVALID_TOKEN",
-                "No user ID in token"
-            ),
+    @Test func refusalsConnectThenGetTheHooksErrorEventAndDisconnect() {
+        let cases: [(String, SocketIOClientError)] = [
+            ("0/notifications,", TestHooks.missing),
+            (#"0/notifications,{"token":"stolen"}"#, TestHooks.wrong),
         ]
-        for (connect, code, message) in cases {
+        for (connect, error) in cases {
             var session = self.session()
             let (send, outcome) = session.received(connect, now: self.now)
             #expect(outcome == .disconnected)
             #expect(
                 send == [
                     #"0/notifications,{"sid":"sock-1"}"#,
-                    #"2/notifications,["error",{"event":"error","error":{"code":"\#(code)","message":"\#(message)","timestamp":"2023-11-14T22:13:20.000Z"}}]"#,
+                    #"2/notifications,["error",{"code":"\#(error.code)","message":"\#(error.message)"}]"#,
                     "1/notifications,",
                 ]
             )
             #expect(session.state == .disconnected)
+            #expect(session.credential == nil)
         }
+    }
+
+    /// Hooks that tell errors their own way.
+    struct Shouting: SocketIOServerHooks {
+        func authenticate(_ handshake: SocketIOHandshake, now: Date) throws(SocketIOClientError) -> SocketIOIdentity {
+            throw SocketIOClientError(code: "NOPE", message: "no")
+        }
+
+        func errorEvent(_ error: SocketIOClientError, now: Date) -> (event: String, arguments: [JSONValue]) {
+            ("oops", [.string(error.code.lowercased()), .number(now.timeIntervalSince1970)])
+        }
+    }
+
+    @Test func theHooksChooseHowErrorsAreTold() {
+        var session = self.session(hooks: Shouting())
+        let (send, _) = session.received("0/notifications,", now: self.now)
+        #expect(send.dropFirst().first == #"2/notifications,["oops","nope",1700000000]"#)
+        var waiting = self.session(hooks: Shouting())
+        #expect(
+            waiting.received(#"2/notifications,["x"]"#, now: self.now).send == [
+                #"2/notifications,["oops","not_authenticated",1700000000]"#
+            ])
     }
 
     @Test func otherNamespacesAreRefused() {
@@ -66,7 +81,7 @@ struct SocketIONamespaceSessionTests {
 
     @Test func eventsAcksAndDisconnect() {
         var session = self.session()
-        _ = session.received(#"0/notifications,{"token":"\#(AccessTokenVerifierTests.token())"}"#)
+        _ = session.received(#"0/notifications,{"token":"\#(TestHooks.token())"}"#)
         let event = session.received(#"2/notifications,5["mark_notification_read",{"notificationId":"abc"}]"#)
         #expect(
             event.outcome

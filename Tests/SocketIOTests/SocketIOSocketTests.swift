@@ -13,14 +13,14 @@ struct SocketIOSocketTests {
         _ configure: (inout SocketIOServerConfiguration) -> Void = { _ in },
         now: ContinuousClock.Instant = .now
     ) -> SocketIOSocket {
-        var configuration = SocketIOServerConfiguration(instanceID: "unit")
+        var configuration = SocketIOServerConfiguration(namespace: "/notifications", instanceID: "unit")
         configure(&configuration)
         return SocketIOSocket(
             engineID: "engine-1",
             socketID: "socket-1",
             transport: .polling,
             authorizationHeader: nil,
-            verifier: AccessTokenVerifier(secret: AccessTokenVerifierTests.secret),
+            hooks: TestHooks(),
             configuration: configuration,
             now: now
         )
@@ -33,7 +33,7 @@ struct SocketIOSocketTests {
             Issue.record("expected the open packet, got \(open)")
             return []
         }
-        let token = AccessTokenVerifierTests.token()
+        let token = TestHooks.token()
         let (refusal, outcomes) = socket.post("40/notifications,{\"token\":\"\(token)\"}", byteCount: 10)
         #expect(refusal == nil)
         #expect(outcomes.count == 1)

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SocketIO
+import NotificationService
 
 /// `decode-async token <user_id> [--ttl 1h]`: prints an access token signed as the auth service signs
 /// them, with the configured `JWT_ACCESS_TOKEN_SECRET`, `JWT_ISSUER` and `JWT_AUDIENCE`, so the

@@ -79,7 +79,7 @@ public final class AuthServiceSessions: Sendable {
 
     /// The check for sockets (COMPAT.md 3.3, DEFECT 13: the original skipped it): a refused session
     /// gets `INVALID_TOKEN`, an unreachable auth service `CONNECTION_ERROR`.
-    public var socketCheck: SocketIOServer.SessionCheck {
+    public var socketCheck: NotificationGateway.SessionCheck {
         { token, _ in
             switch await self.confirm(token: token) {
             case .success: return nil

@@ -350,21 +350,12 @@ public final class NotificationDelivery: SocketIOServerDelegate {
         }
     }
 
+    static let markReadError = SocketIOClientError(
+        code: "MARK_READ_ERROR", message: "Failed to mark notification as read")
+
     private func markReadFailed(_ socket: SocketIOSocket) async {
         Counter(label: "notification.read", dimensions: [("status", "failed")]).increment()
-        await socket.emit(
-            "error",
-            [
-                .object([
-                    "event": .string("error"),
-                    "error": .object([
-                        "code": .string("MARK_READ_ERROR"),
-                        "message": .string("Failed to mark notification as read"),
-                        "timestamp": .string(Notification.timestamp(Date())),
-                    ]),
-                ])
-            ]
-        )
+        await socket.emit("error", [NotificationGateway.errorPayload(Self.markReadError)])
     }
 
     private func begin(_ id: BSONObjectID) -> Bool {

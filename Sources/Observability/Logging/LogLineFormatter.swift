@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 import Logging
 
 /// Turns one log event into one line of text, in logfmt or JSON.
@@ -34,11 +35,11 @@ public struct LogLineFormatter: Sendable {
             }
             return line
         case .json:
-            var line = "{\"time\":\(Self.jsonString(time)),\"level\":\(Self.jsonString(level.rawValue))"
-            line += ",\"logger\":\(Self.jsonString(label)),\"msg\":\(Self.jsonString(message))"
+            var line = "{\"time\":\(JSONText.quoted(time)),\"level\":\(JSONText.quoted(level.rawValue))"
+            line += ",\"logger\":\(JSONText.quoted(label)),\"msg\":\(JSONText.quoted(message))"
             for key in keys where !Self.reservedJSONKeys.contains(key) {
                 guard let value = metadata[key] else { continue }
-                line += ",\(Self.jsonString(key)):\(Self.jsonValue(value))"
+                line += ",\(JSONText.quoted(key)):\(Self.jsonValue(value))"
             }
             line += "}"
             return line
@@ -68,7 +69,7 @@ public struct LogLineFormatter: Sendable {
                 $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline || ($0.asciiValue ?? 0x20) < 0x20
             }
         // Quoted values use the JSON string escapes, so a line never breaks.
-        return needsQuotes ? Self.jsonString(value) : value
+        return needsQuotes ? JSONText.quoted(value) : value
     }
 
     static func flatten(_ value: Logger.MetadataValue) -> String {
@@ -87,32 +88,14 @@ public struct LogLineFormatter: Sendable {
 
     static func jsonValue(_ value: Logger.MetadataValue) -> String {
         switch value {
-        case .string(let string): return jsonString(string)
-        case .stringConvertible(let convertible): return jsonString(convertible.description)
+        case .string(let string): return JSONText.quoted(string)
+        case .stringConvertible(let convertible): return JSONText.quoted(convertible.description)
         case .array(let array): return "[" + array.map(jsonValue).joined(separator: ",") + "]"
         case .dictionary(let dictionary):
             let members = dictionary.keys.sorted().map { key in
-                "\(jsonString(key)):\(jsonValue(dictionary[key] ?? .string("")))"
+                "\(JSONText.quoted(key)):\(jsonValue(dictionary[key] ?? .string("")))"
             }
             return "{" + members.joined(separator: ",") + "}"
         }
-    }
-
-    static func jsonString(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

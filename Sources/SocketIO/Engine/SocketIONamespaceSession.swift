@@ -1,9 +1,9 @@
 import Foundation
 
-/// The Socket.IO side of one client connection to the `/notifications` namespace, as a value type:
-/// CONNECT with authentication as the original does it (COMPAT.md 3.4: the namespace connects, then
-/// a refused token gets an `error` event and a DISCONNECT), events from the client, acks both ways.
-/// Events return the Socket.IO packets to send and what the gateway must do; no I/O here.
+/// The Socket.IO side of one client connection to the server's namespace, as a value type: CONNECT
+/// with the authentication hook (the namespace connects, then a refusal gets the hooks' error event
+/// and a DISCONNECT), events from the client, acks both ways. Events return the Socket.IO packets
+/// to send and what the server must do; no I/O here.
 public struct SocketIONamespaceSession: Sendable {
     public enum State: Sendable, Equatable {
         case awaitingConnect
@@ -13,7 +13,7 @@ public struct SocketIONamespaceSession: Sendable {
 
     public enum Outcome: Sendable, Equatable {
         case none
-        /// A valid token: join `user_<id>`, record presence, emit `user_connected`, push undelivered.
+        /// The authentication hook accepted the client: the server runs the connection hooks.
         case authenticated(userID: String)
         /// The client sent an event (an ack id when it wants an answer).
         case event(name: String, arguments: [JSONValue], ackID: Int?)
@@ -26,23 +26,23 @@ public struct SocketIONamespaceSession: Sendable {
     public let namespace: String
     public let socketID: String
     public private(set) var state: State = .awaitingConnect
-    /// The access token the socket authenticated with (for a later session check).
-    public private(set) var token: String?
+    /// The credential the authentication hook kept (for a later check in the connection hook).
+    public private(set) var credential: String?
     private var nextAckID = 0
-    private let verifier: AccessTokenVerifier
+    private let hooks: any SocketIOServerHooks
     private let authorizationHeader: String?
 
-    /// `authorizationHeader` is the handshake request's `Authorization` header, checked before the
-    /// CONNECT auth payload.
+    /// `authorizationHeader` is the handshake request's `Authorization` header, given to the
+    /// authentication hook with the CONNECT auth payload.
     public init(
-        namespace: String = "/notifications",
+        namespace: String,
         socketID: String,
-        verifier: AccessTokenVerifier,
+        hooks: any SocketIOServerHooks,
         authorizationHeader: String?
     ) {
         self.namespace = namespace
         self.socketID = socketID
-        self.verifier = verifier
+        self.hooks = hooks
         self.authorizationHeader = authorizationHeader
     }
 
@@ -71,25 +71,23 @@ public struct SocketIONamespaceSession: Sendable {
                 namespace: self.namespace,
                 data: .object(["sid": .string(self.socketID)])
             )
-            let token = AccessTokenVerifier.token(authorizationHeader: self.authorizationHeader, auth: packet.data)
+            let handshake = SocketIOHandshake(
+                namespace: self.namespace, authorization: self.authorizationHeader, auth: packet.data)
             do {
-                let userID = try self.verifier.userID(from: token, now: now)
-                self.state = .authenticated(userID: userID)
-                self.token = token
-                return ([connected.text], .authenticated(userID: userID))
+                let identity = try self.hooks.authenticate(handshake, now: now)
+                self.state = .authenticated(userID: identity.userID)
+                self.credential = identity.credential
+                return ([connected.text], .authenticated(userID: identity.userID))
             } catch let refusal {
                 self.state = .disconnected
                 let disconnect = SocketIOPacket(type: .disconnect, namespace: self.namespace)
-                return (
-                    [connected.text, self.errorEvent(refusal.code, refusal.message, now: now), disconnect.text],
-                    .disconnected
-                )
+                return ([connected.text, self.errorEvent(refusal, now: now), disconnect.text], .disconnected)
             }
         case (.authenticated, .event):
             guard let (name, arguments) = packet.eventNameAndArguments else { return ([], .none) }
             return ([], .event(name: name, arguments: arguments, ackID: packet.ackID))
         case (.awaitingConnect, .event):
-            return ([self.errorEvent("NOT_AUTHENTICATED", "User not authenticated", now: now)], .none)
+            return ([self.errorEvent(.notAuthenticated, now: now)], .none)
         case (.authenticated, .ack):
             guard let id = packet.ackID, case .array(let arguments) = packet.data else { return ([], .none) }
             return ([], .ackReceived(id: id, arguments: arguments))
@@ -120,37 +118,9 @@ public struct SocketIONamespaceSession: Sendable {
         SocketIOPacket(type: .ack, namespace: self.namespace, ackID: id, data: .array(arguments)).text
     }
 
-    /// The original's `user_connected` payload.
-    public func userConnectedEvent(userID: String, now: Date = Date()) -> String {
-        self.emitText(
-            "user_connected",
-            .object([
-                "event": .string("user_connected"),
-                "data": .object(["userId": .string(userID), "socketId": .string(self.socketID)]),
-                "timestamp": .string(Self.timestamp(now)),
-            ])
-        )
-    }
-
-    /// The original's `error` event: `{"event": "error", "error": {"code", "message", "timestamp"}}`.
-    func errorEvent(_ code: String, _ message: String, now: Date) -> String {
-        self.emitText(
-            "error",
-            .object([
-                "event": .string("error"),
-                "error": .object([
-                    "code": .string(code), "message": .string(message), "timestamp": .string(Self.timestamp(now)),
-                ]),
-            ])
-        )
-    }
-
-    private func emitText(_ event: String, _ payload: JSONValue) -> String {
-        SocketIOPacket.event(event, [payload], namespace: self.namespace).text
-    }
-
-    /// ISO-8601 UTC with milliseconds, as JavaScript's `toISOString()`.
-    static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    /// The hooks' event for `error` (``SocketIOServerHooks/errorEvent(_:now:)``).
+    func errorEvent(_ error: SocketIOClientError, now: Date) -> String {
+        let (event, arguments) = self.hooks.errorEvent(error, now: now)
+        return SocketIOPacket.event(event, arguments, namespace: self.namespace).text
     }
 }

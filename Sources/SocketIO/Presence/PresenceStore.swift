@@ -2,51 +2,69 @@ import Logging
 import Metrics
 import RedisClient
 
-/// Who is online, in Redis, with the original's key (COMPAT.md 3.5): a set `user_sockets:<user_id>`
-/// of socket ids, non-empty while the user has a live socket (the API gateway asks `EXISTS`).
+/// Where presence lives in Redis: the key of a user's set of live sockets and the key each live
+/// instance keeps, each a prefix followed by the user's or the instance's id. The application names
+/// them (other programs may read them, e.g. `EXISTS <user key>` for "is online").
+public struct PresenceKeys: Sendable, Equatable {
+    public var userPrefix: String
+    public var instancePrefix: String
+
+    public init(userPrefix: String, instancePrefix: String) {
+        self.userPrefix = userPrefix
+        self.instancePrefix = instancePrefix
+    }
+
+    /// The set of `userID`'s live sockets.
+    public func user(_ userID: String) -> String { self.userPrefix + userID }
+    /// The key that says instance `instanceID` is alive.
+    public func instance(_ instanceID: String) -> String { self.instancePrefix + instanceID }
+}
+
+/// Who is online, in Redis: per user a set (``PresenceKeys/user(_:)``) of socket ids, non-empty
+/// while the user has a live socket on any instance.
 ///
 /// Members are `<instance>:<socket>`. The set's expiry (`ttl`) is written at connect and again by
 /// ``refresh(_:)`` while sockets live, so a crashed instance's entries age out; ``SocketIOServer``
 /// also calls ``refresh(_:)`` as soon as the Redis connection comes back, so a Redis restart is
-/// repaired at once. Each live instance also keeps `presence_instance:<instance>`;
+/// repaired at once. Each live instance also keeps its ``PresenceKeys/instance(_:)`` key;
 /// when a socket leaves, members of instances without that key are removed at once.
 public struct PresenceStore: Sendable {
     public let redis: RedisClient
+    public let keys: PresenceKeys
     public let instanceID: String
     /// How long entries live without a refresh; refresh at a third of it.
     public let ttlSeconds: Int
     let logger: Logger
 
     public init(
-        redis: RedisClient, instanceID: String, ttlSeconds: Int = 90,
-        logger: Logger = Logger(label: "decode-async.presence")
+        redis: RedisClient, keys: PresenceKeys, instanceID: String, ttlSeconds: Int = 90,
+        logger: Logger = Logger(label: "socket.io.presence")
     ) {
         self.redis = redis
+        self.keys = keys
         self.instanceID = instanceID
         self.ttlSeconds = ttlSeconds
         self.logger = logger
     }
 
-    public static func key(userID: String) -> String { "user_sockets:\(userID)" }
-    static func instanceKey(_ instanceID: String) -> String { "presence_instance:\(instanceID)" }
     func member(_ socketID: String) -> String { "\(self.instanceID):\(socketID)" }
 
     /// Records a socket of `userID`.
     public func connected(userID: String, socketID: String) async throws {
-        try await self.redis.set(Self.instanceKey(self.instanceID), "1", expireSeconds: self.ttlSeconds)
-        try await self.redis.sadd(Self.key(userID: userID), [self.member(socketID)])
-        try await self.redis.expire(Self.key(userID: userID), seconds: self.ttlSeconds)
+        try await self.redis.set(self.keys.instance(self.instanceID), "1", expireSeconds: self.ttlSeconds)
+        try await self.redis.sadd(self.keys.user(userID), [self.member(socketID)])
+        try await self.redis.expire(self.keys.user(userID), seconds: self.ttlSeconds)
     }
 
     /// Forgets a socket; also removes members left by instances that are gone.
     public func disconnected(userID: String, socketID: String) async throws {
-        let key = Self.key(userID: userID)
+        let key = self.keys.user(userID)
         try await self.redis.srem(key, [self.member(socketID)])
         let members = try await self.redis.smembers(key)
         var dead: [String] = []
         for member in members {
             guard let instance = member.split(separator: ":", maxSplits: 1).first.map(String.init) else { continue }
-            if instance != self.instanceID, try await self.redis.exists([Self.instanceKey(instance)]) == 0 {
+            if instance != self.instanceID, try await self.redis.exists([self.keys.instance(instance)]) == 0 {
                 dead.append(member)
             }
         }
@@ -57,16 +75,16 @@ public struct PresenceStore: Sendable {
 
     /// Re-writes every live socket of this instance and the entries' expiry (call every `ttl / 3`).
     public func refresh(_ socketsByUser: [String: [String]]) async throws {
-        try await self.redis.set(Self.instanceKey(self.instanceID), "1", expireSeconds: self.ttlSeconds)
+        try await self.redis.set(self.keys.instance(self.instanceID), "1", expireSeconds: self.ttlSeconds)
         for (userID, sockets) in socketsByUser where !sockets.isEmpty {
-            try await self.redis.sadd(Self.key(userID: userID), sockets.map(self.member))
-            try await self.redis.expire(Self.key(userID: userID), seconds: self.ttlSeconds)
+            try await self.redis.sadd(self.keys.user(userID), sockets.map(self.member))
+            try await self.redis.expire(self.keys.user(userID), seconds: self.ttlSeconds)
         }
     }
 
-    /// Whether the user has a live socket on any instance (what the gateway's `EXISTS` sees).
+    /// Whether the user has a live socket on any instance (what `EXISTS` on its key sees).
     public func isOnline(userID: String) async throws -> Bool {
-        try await self.redis.scard(Self.key(userID: userID)) > 0
+        try await self.redis.scard(self.keys.user(userID)) > 0
     }
 
     /// Local sockets first, then Redis; when Redis is down, local only, logged and counted

@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// An Engine.IO v4 packet: the transport layer under Socket.IO.
 public enum EngineIOPacket: Sendable, Hashable {
@@ -95,8 +96,8 @@ public struct EngineIOHandshake: Sendable, Hashable {
     }
 
     var json: String {
-        let upgrades = self.upgrades.map { JSONValue.quote($0) }.joined(separator: ",")
-        return "{\"sid\":\(JSONValue.quote(self.sid)),\"upgrades\":[\(upgrades)],\"pingInterval\":\(self.pingInterval),"
+        let upgrades = self.upgrades.map { JSONText.quoted($0) }.joined(separator: ",")
+        return "{\"sid\":\(JSONText.quoted(self.sid)),\"upgrades\":[\(upgrades)],\"pingInterval\":\(self.pingInterval),"
             + "\"pingTimeout\":\(self.pingTimeout),\"maxPayload\":\(self.maxPayload)}"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONText
 
 /// A JSON value with object keys in order: Socket.IO payloads as they travel.
 public enum JSONValue: Sendable, Hashable, Codable {
@@ -51,29 +52,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .number(let number):
             if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
             return String(number)
-        case .string(let string): return Self.quote(string)
+        case .string(let string): return JSONText.quoted(string)
         case .array(let values): return "[" + values.map(\.text).joined(separator: ",") + "]"
         case .object(let members):
-            return "{" + members.map { Self.quote($0.key) + ":" + $0.value.text }.joined(separator: ",") + "}"
+            return "{" + members.map { JSONText.quoted($0.key) + ":" + $0.value.text }.joined(separator: ",") + "}"
         }
-    }
-
-    static func quote(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     // MARK: Codable

@@ -6,11 +6,15 @@ import NIOCore
 import RedisClient
 import ServiceLifecycle
 
-/// What the application does with sockets: the notification service replays undelivered
-/// notifications on connect, answers `mark_notification_read`, and records deliveries and acks.
+/// What the application does with connected sockets: their events, and what became of its room
+/// emits (written to how many sockets, acknowledged by whom), on every instance.
 public protocol SocketIOServerDelegate: Sendable {
-    /// A socket authenticated, joined `user_<id>` and got `user_connected`.
+    /// A socket is connected: authenticated, admitted and in its rooms, presence written, the
+    /// connection hooks run (``SocketIOServerHooks``).
     func socketAuthenticated(_ socket: SocketIOSocket, userID: String) async
+    /// An authenticated socket ended (`reason` as the session tells it); its rooms and presence
+    /// are left already.
+    func socketClosed(_ socket: SocketIOSocket, userID: String, reason: String) async
     /// An event from an authenticated socket; a non-nil answer is sent as its ack when it asked for one.
     func socket(_ socket: SocketIOSocket, userID: String, event: String, arguments: [JSONValue]) async -> [JSONValue]?
     /// A room emit (from this instance or another) was written to `sockets` local sockets of the room.
@@ -21,6 +25,7 @@ public protocol SocketIOServerDelegate: Sendable {
 
 extension SocketIOServerDelegate {
     public func socketAuthenticated(_ socket: SocketIOSocket, userID: String) async {}
+    public func socketClosed(_ socket: SocketIOSocket, userID: String, reason: String) async {}
     public func socket(_ socket: SocketIOSocket, userID: String, event: String, arguments: [JSONValue]) async
         -> [JSONValue]?
     { nil }
@@ -50,18 +55,17 @@ public struct RoomEmit: Sendable, Equatable {
         self.wantsAck = wantsAck
         self.context = context
     }
-
-    /// The room of a user's sockets (COMPAT.md 3.4).
-    public static func userRoom(_ userID: String) -> String { "user_\(userID)" }
 }
 
 /// A Socket.IO v5 server for one namespace over Engine.IO v4 (long-polling with upgrade, and
-/// WebSocket), with rooms, presence in Redis, and room emits shared across instances through
-/// Redis pub/sub. Runs as a `Service`: heartbeats, presence refresh (periodic, and at once each time
-/// the Redis connection comes back) and the cross-instance subscription live in its `run()`.
+/// WebSocket), with an authentication hook and connection hooks (``SocketIOServerHooks``), rooms,
+/// acks, optional presence in Redis, and room emits shared across instances through Redis pub/sub
+/// (the adapter for other instances). Runs as a `Service`: heartbeats, presence refresh (periodic,
+/// and at once each time the Redis connection comes back) and the cross-instance subscription live
+/// in its `run()`.
 public final class SocketIOServer: Service, Sendable {
     public let configuration: SocketIOServerConfiguration
-    let verifier: AccessTokenVerifier
+    let hooks: any SocketIOServerHooks
     let redis: RedisClient?
     let presence: PresenceStore?
     let logger: Logger
@@ -76,6 +80,10 @@ public final class SocketIOServer: Service, Sendable {
     struct Registry {
         var sockets: [String: SocketIOSocket] = [:]
         var rooms: [String: Set<String>] = [:]
+        /// The rooms each socket joined, by `engineID` (left when it closes).
+        var joined: [String: Set<String>] = [:]
+        /// Connected sockets by user id, by `engineID`.
+        var users: [String: Set<String>] = [:]
         /// Sessions that ended lately, by `sid`, with when: a poll the client had already sent
         /// when its session ended is answered with a `close` packet, not "Session ID unknown".
         var ended: [String: ContinuousClock.Instant] = [:]
@@ -85,27 +93,27 @@ public final class SocketIOServer: Service, Sendable {
     /// How long an ended session's `sid` is remembered (see ``Registry/ended``).
     static let endedSessionMemory = Duration.seconds(30)
 
-    /// Checks an authenticated socket's session (e.g. with the auth service); a refusal ends it.
-    public typealias SessionCheck = @Sendable (_ token: String, _ userID: String) async -> AccessTokenVerifier.Refusal?
-
-    let sessionCheck: SessionCheck?
-
-    /// Without `redis` the server is single-instance: presence is local only, emits stay local.
+    /// Without `redis` the server is single-instance: emits stay local, and there is no presence.
+    /// With `redis`, room emits reach the other instances; with `presence` too, who is connected
+    /// is kept in Redis under those keys (``PresenceStore``), entries living `presenceTTLSeconds`
+    /// without a refresh.
     public init(
         configuration: SocketIOServerConfiguration,
-        verifier: AccessTokenVerifier,
+        hooks: any SocketIOServerHooks,
         redis: RedisClient?,
+        presence: PresenceKeys? = nil,
         presenceTTLSeconds: Int = 90,
-        sessionCheck: SessionCheck? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
-        self.verifier = verifier
-        self.sessionCheck = sessionCheck
+        self.hooks = hooks
         self.redis = redis
-        self.presence = redis.map {
-            PresenceStore(
-                redis: $0, instanceID: configuration.instanceID, ttlSeconds: presenceTTLSeconds, logger: logger)
+        self.presence = redis.flatMap { redis in
+            presence.map {
+                PresenceStore(
+                    redis: redis, keys: $0, instanceID: configuration.instanceID, ttlSeconds: presenceTTLSeconds,
+                    logger: logger)
+            }
         }
         self.logger = logger
     }
@@ -123,19 +131,26 @@ public final class SocketIOServer: Service, Sendable {
     public var isReady: Bool {
         guard let redis else { return true }
         return self.subscribed.withLockedValue { $0 }
-            && redis.confirmedSubscriptions.contains(.channel(self.configuration.busChannel))
+            && redis.confirmedSubscriptions.contains(.channel(self.configuration.channel))
     }
 
     /// Sockets on this instance.
     public var localSocketCount: Int { self.registry.withLockedValue { $0.sockets.count } }
 
-    /// This instance's authenticated sockets of `userID`.
+    /// This instance's connected sockets of `userID`.
     public func localSockets(ofUser userID: String) -> [SocketIOSocket] {
-        self.sockets(inRoom: RoomEmit.userRoom(userID))
+        self.registry.withLockedValue { registry in
+            (registry.users[userID] ?? []).compactMap { registry.sockets[$0] }
+        }
     }
 
-    /// Local sockets first, then Redis presence; when Redis is down, local only (logged and
-    /// counted, never thrown).
+    /// This instance's sockets in `room` (nil: every authenticated socket).
+    public func localSockets(inRoom room: String?) -> [SocketIOSocket] {
+        self.sockets(inRoom: room)
+    }
+
+    /// Whether `userID` has a connected socket: local sockets first, then Redis presence; when
+    /// Redis is down, local only (logged and counted, never thrown). Without presence, local only.
     public func isUserConnected(_ userID: String) async -> Bool {
         let local = !self.localSockets(ofUser: userID).isEmpty
         guard let presence else { return local }
@@ -178,19 +193,41 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
+    // MARK: Rooms
+
+    /// Puts a connected socket in `room` (from the connection hook, or later); it leaves every room
+    /// when it closes. Nothing happens for a socket that closed already.
+    public func join(_ socket: SocketIOSocket, room: String) {
+        self.registry.withLockedValue { registry in
+            guard registry.sockets[socket.engineID] != nil else { return }
+            registry.rooms[room, default: []].insert(socket.engineID)
+            registry.joined[socket.engineID, default: []].insert(room)
+        }
+    }
+
+    /// Takes a socket out of `room`.
+    public func leave(_ socket: SocketIOSocket, room: String) {
+        self.registry.withLockedValue { registry in
+            Self.remove(socket.engineID, from: room, &registry)
+            registry.joined[socket.engineID]?.remove(room)
+        }
+    }
+
+    private static func remove(_ engineID: String, from room: String, _ registry: inout Registry) {
+        registry.rooms[room]?.remove(engineID)
+        if registry.rooms[room]?.isEmpty == true { registry.rooms[room] = nil }
+    }
+
     // MARK: Emitting
 
-    /// Emits to every socket of `userID`, on every instance. Returns how many sockets on this
-    /// instance it was written to.
+    /// Emits to every socket in `room` (nil: every socket of the namespace), on every instance.
+    /// Returns how many sockets on this instance it was written to.
     @discardableResult
     public func emit(
-        toUser userID: String, _ event: String, _ arguments: [JSONValue], wantsAck: Bool = false,
+        to room: String?, _ event: String, _ arguments: [JSONValue], wantsAck: Bool = false,
         context: [String: String] = [:]
     ) async -> Int {
-        await self.emit(
-            RoomEmit(
-                room: RoomEmit.userRoom(userID), event: event, arguments: arguments, wantsAck: wantsAck,
-                context: context))
+        await self.emit(RoomEmit(room: room, event: event, arguments: arguments, wantsAck: wantsAck, context: context))
     }
 
     /// Emits to a room (nil: every socket of the namespace) here and on the other instances.
@@ -200,7 +237,7 @@ public final class SocketIOServer: Service, Sendable {
         if let redis {
             do {
                 _ = try await redis.publish(
-                    self.configuration.busChannel, BusMessage(origin: self.configuration.instanceID, emit: emit).buffer)
+                    self.configuration.channel, BusMessage(origin: self.configuration.instanceID, emit: emit).buffer)
             } catch {
                 self.logger.warning(
                     "socket.io: could not share a room emit with other instances",
@@ -243,7 +280,7 @@ public final class SocketIOServer: Service, Sendable {
             socketID: Self.randomID(),
             transport: transport,
             authorizationHeader: authorizationHeader,
-            verifier: self.verifier,
+            hooks: self.hooks,
             configuration: self.configuration
         )
         let accepted = self.registry.withLockedValue { registry -> Bool in
@@ -261,8 +298,8 @@ public final class SocketIOServer: Service, Sendable {
         for outcome in outcomes {
             switch outcome {
             case .authenticated(let userID):
-                // Session check, room, presence and `user_connected` run in the server's task group:
-                // the request or WebSocket that carried the CONNECT goes on reading the client.
+                // The connection hooks and presence run in the server's task group: the request or
+                // WebSocket that carried the CONNECT goes on reading the client.
                 self.background.continuation.yield { await self.authenticated(socket, userID: userID) }
             case .event(let name, let arguments, let ackID):
                 guard let userID = socket.userID else { continue }
@@ -279,16 +316,16 @@ public final class SocketIOServer: Service, Sendable {
     }
 
     private func authenticated(_ socket: SocketIOSocket, userID: String) async {
-        if let sessionCheck, let token = socket.token, let refusal = await sessionCheck(token, userID) {
+        if let refusal = await self.hooks.admit(socket, on: self) {
             await self.process(socket.refuse(refusal), of: socket)
             return
         }
-        let room = RoomEmit.userRoom(userID)
-        self.registry.withLockedValue { registry in
-            if registry.sockets[socket.engineID] != nil {
-                registry.rooms[room, default: []].insert(socket.engineID)
-            }
+        let registered = self.registry.withLockedValue { registry -> Bool in
+            guard registry.sockets[socket.engineID] != nil else { return false }
+            registry.users[userID, default: []].insert(socket.engineID)
+            return true
         }
+        guard registered else { return }
         if let presence {
             do {
                 try await presence.connected(userID: userID, socketID: socket.id)
@@ -306,29 +343,21 @@ public final class SocketIOServer: Service, Sendable {
             }
         }
         Counter(label: "websocket.connection", dimensions: [("status", "success")]).increment()
-        await socket.emit(
-            "user_connected",
-            [
-                .object([
-                    "event": .string("user_connected"),
-                    "data": .object(["userId": .string(userID), "socketId": .string(socket.id)]),
-                    "timestamp": .string(SocketIONamespaceSession.timestamp(Date())),
-                ])
-            ]
-        )
+        await self.hooks.connected(socket, on: self)
         await self.delegate?.socketAuthenticated(socket, userID: userID)
     }
 
     private func closed(_ socket: SocketIOSocket, reason: String) async {
         let userID = socket.userID
-        self.registry.withLockedValue { registry in
+        let wasConnected = self.registry.withLockedValue { registry -> Bool in
             registry.sockets[socket.engineID] = nil
             registry.ended[socket.engineID] = .now
-            if let userID {
-                let room = RoomEmit.userRoom(userID)
-                registry.rooms[room]?.remove(socket.engineID)
-                if registry.rooms[room]?.isEmpty == true { registry.rooms[room] = nil }
+            for room in registry.joined.removeValue(forKey: socket.engineID) ?? [] {
+                Self.remove(socket.engineID, from: room, &registry)
             }
+            guard let userID, registry.users[userID]?.remove(socket.engineID) != nil else { return false }
+            if registry.users[userID]?.isEmpty == true { registry.users[userID] = nil }
+            return true
         }
         self.activeGauge.record(self.localSocketCount)
         self.logger.debug(
@@ -346,6 +375,9 @@ public final class SocketIOServer: Service, Sendable {
                     metadata: ["error": "\(error)"])
                 Counter(label: "websocket.presence.redis_unavailable").increment()
             }
+        }
+        if wasConnected {
+            await self.delegate?.socketClosed(socket, userID: userID, reason: reason)
         }
     }
 
@@ -401,7 +433,7 @@ public final class SocketIOServer: Service, Sendable {
     }
 
     /// Rewrites the presence of every local socket as soon as the Redis connection is (back) up: a
-    /// restarted server has lost `user_sockets:<id>`, and other instances must not see the user
+    /// restarted server has lost the presence keys, and other instances must not see the user
     /// offline until the next refresh.
     private func rewritePresenceOnConnect(_ presence: PresenceStore, events: AsyncStream<RedisConnectionEvent>) async {
         for await event in events {
@@ -414,11 +446,10 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
-    /// Writes every local authenticated socket to presence, with a fresh expiry.
+    /// Writes every local connected socket to presence, with a fresh expiry.
     private func writePresence(_ presence: PresenceStore, reason: String) async {
-        var byUser: [String: [String]] = [:]
-        for socket in self.registry.withLockedValue({ Array($0.sockets.values) }) {
-            if let userID = socket.userID { byUser[userID, default: []].append(socket.id) }
+        let byUser = self.registry.withLockedValue { registry in
+            registry.users.mapValues { $0.compactMap { registry.sockets[$0]?.id } }
         }
         do {
             try await presence.refresh(byUser)
@@ -431,7 +462,7 @@ public final class SocketIOServer: Service, Sendable {
 
     private func deliverBusMessages(_ redis: RedisClient) async {
         do {
-            let messages = try await redis.subscribe(.channel(self.configuration.busChannel))
+            let messages = try await redis.subscribe(.channel(self.configuration.channel))
             self.subscribed.withLockedValue { $0 = true }
             // Ends when the server is cancelled (shutdown): the stream's iteration stops.
             await withDiscardingTaskGroup { group in
@@ -461,10 +492,13 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
+    /// A random id for an Engine.IO session or a socket: 15 bytes of the system's generator, in
+    /// base64url (20 characters).
     static func randomID() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<15).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return AccessTokenSigner.base64URL(Data(bytes))
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
 

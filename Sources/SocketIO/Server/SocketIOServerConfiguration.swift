@@ -3,7 +3,7 @@
 public struct SocketIOServerConfiguration: Sendable {
     /// The HTTP path of the Engine.IO endpoint (socket.io's default).
     public var path: String
-    /// The one namespace clients connect to.
+    /// The one namespace clients connect to (socket.io's default: `/`).
     public var namespace: String
     public var pingInterval: Duration
     public var pingTimeout: Duration
@@ -21,12 +21,13 @@ public struct SocketIOServerConfiguration: Sendable {
     public var ackTimeout: Duration
     /// This process's id in presence members and cross-instance messages.
     public var instanceID: String
-    /// The Redis channel every instance publishes room emits to and subscribes to.
-    public var busChannel: String
+    /// The Redis channel every instance publishes room emits to and subscribes to; nil:
+    /// `socket.io:<namespace>` (``channel``).
+    public var busChannel: String?
 
     public init(
         path: String = "/socket.io",
-        namespace: String = "/notifications",
+        namespace: String = "/",
         pingInterval: Duration = .seconds(25),
         pingTimeout: Duration = .seconds(20),
         maxPayload: Int = 1_000_000,
@@ -36,7 +37,7 @@ public struct SocketIOServerConfiguration: Sendable {
         maxEventBytes: Int = 16 * 1024,
         ackTimeout: Duration = .seconds(10),
         instanceID: String,
-        busChannel: String = "decode-async:socket.io:/notifications"
+        busChannel: String? = nil
     ) {
         self.path = path
         self.namespace = namespace
@@ -51,6 +52,9 @@ public struct SocketIOServerConfiguration: Sendable {
         self.instanceID = instanceID
         self.busChannel = busChannel
     }
+
+    /// The channel room emits travel on: ``busChannel``, or `socket.io:<namespace>`.
+    public var channel: String { self.busChannel ?? "socket.io:\(self.namespace)" }
 
     /// The `open` packet's data for a new session.
     func handshake(sid: String) -> EngineIOHandshake {

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 
 /// One client connection: its Engine.IO session, its namespace session, and the transport under
 /// them (a parked long-poll or a WebSocket writer). Every transport effect happens under one lock,
-/// in order; what the server must do afterwards (presence, rooms, the delegate) comes back as
+/// in order; what the server must do afterwards (hooks, rooms, presence, the delegate) comes back as
 /// ``Outcome``s for the caller to run outside the lock.
 public final class SocketIOSocket: Sendable {
     /// What the server does after the socket handled something.
@@ -84,7 +84,7 @@ public final class SocketIOSocket: Sendable {
         socketID: String,
         transport: EngineIOSession.Transport,
         authorizationHeader: String?,
-        verifier: AccessTokenVerifier,
+        hooks: any SocketIOServerHooks,
         configuration: SocketIOServerConfiguration,
         now: ContinuousClock.Instant = .now
     ) {
@@ -98,7 +98,7 @@ public final class SocketIOSocket: Sendable {
                 namespace: SocketIONamespaceSession(
                     namespace: configuration.namespace,
                     socketID: socketID,
-                    verifier: verifier,
+                    hooks: hooks,
                     authorizationHeader: authorizationHeader
                 ),
                 nextPing: now + configuration.pingInterval,
@@ -325,16 +325,16 @@ public final class SocketIOSocket: Sendable {
         return nil
     }
 
-    /// The token the socket authenticated with.
-    var token: String? { self.state.withLockedValue { $0.namespace.token } }
+    /// The credential the authentication hook kept (``SocketIOIdentity/credential``).
+    public var credential: String? { self.state.withLockedValue { $0.namespace.credential } }
 
-    /// Refuses an authenticated socket after all (its session was revoked): the original's `error`
-    /// event and a DISCONNECT, then the session ends.
-    func refuse(_ refusal: AccessTokenVerifier.Refusal) -> [Outcome] {
+    /// Refuses an authenticated socket after all (the connection hook refused it): the hooks'
+    /// error event and a DISCONNECT, then the session ends.
+    func refuse(_ refusal: SocketIOClientError) -> [Outcome] {
         self.state.withLockedValue { state in
             var outcomes: [Outcome] = []
             let disconnect = SocketIOPacket(type: .disconnect, namespace: self.configuration.namespace)
-            let error = state.namespace.errorEvent(refusal.code, refusal.message, now: Date())
+            let error = state.namespace.errorEvent(refusal, now: Date())
             self.apply(state.engine.send([error, disconnect.text]), &state, &outcomes, now: .now)
             outcomes += Self.closed(&state, reason: "session refused")
             return outcomes
@@ -410,11 +410,11 @@ public final class SocketIOSocket: Sendable {
         let isEvent = text.first == "2"
         if isEvent, state.userID != nil {
             if text.utf8.count > self.configuration.maxEventBytes {
-                self.sendError("MESSAGE_TOO_LARGE", "Message exceeds the size limit", &state, &outcomes, now: now)
+                self.sendError(.messageTooLarge, &state, &outcomes, now: now)
                 return
             }
             if !state.bucket.take(now: now) {
-                self.sendError("RATE_LIMIT_EXCEEDED", "Too many events", &state, &outcomes, now: now)
+                self.sendError(.rateLimited, &state, &outcomes, now: now)
                 return
             }
         }
@@ -435,7 +435,7 @@ public final class SocketIOSocket: Sendable {
                 outcomes.append(.acknowledged(waiter.handler, arguments))
             }
         case .disconnected:
-            // A refused token or the client leaving the namespace: the user no longer counts as
+            // A refused CONNECT or the client leaving the namespace: the user no longer counts as
             // connected; the Engine.IO session ends with the client or the next ping timeout.
             if state.userID != nil {
                 outcomes += Self.closed(&state, reason: "client namespace disconnect")
@@ -446,10 +446,9 @@ public final class SocketIOSocket: Sendable {
     }
 
     private func sendError(
-        _ code: String, _ message: String, _ state: inout State, _ outcomes: inout [Outcome],
-        now: ContinuousClock.Instant
+        _ error: SocketIOClientError, _ state: inout State, _ outcomes: inout [Outcome], now: ContinuousClock.Instant
     ) {
-        let text = state.namespace.errorEvent(code, message, now: Date())
+        let text = state.namespace.errorEvent(error, now: Date())
         self.apply(state.engine.send([text]), &state, &outcomes, now: now)
     }
 

@@ -152,7 +152,7 @@ struct NotificationBatchIntegrationTests {
             ]).map { try $0.get().notification }
             let emits = stored.map { notification in
                 RoomEmit(
-                    room: RoomEmit.userRoom(user), event: NotificationDelivery.receivedEvent,
+                    room: NotificationGateway.room(ofUser: user), event: NotificationDelivery.receivedEvent,
                     arguments: [NotificationDelivery.payload(notification)], wantsAck: true,
                     context: NotificationDelivery.context(of: notification))
             }

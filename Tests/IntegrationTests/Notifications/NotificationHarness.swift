@@ -67,7 +67,7 @@ struct NotificationHarness: Sendable {
         let broker = try MessagingHarness.makeClient()
         let redis = RedisClient(configuration: try RedisConfiguration(uri: RedisIntegrationTests.uri))
         let verifier = AccessTokenVerifier(secret: Self.secret)
-        let server = SocketIOServer(
+        let server = NotificationGateway.makeServer(
             configuration: SocketIOServerConfiguration(
                 pingInterval: .seconds(2), pingTimeout: .seconds(15), instanceID: TestEnvironment.uniqueName("n"),
                 busChannel: TestEnvironment.uniqueName("test.bus")

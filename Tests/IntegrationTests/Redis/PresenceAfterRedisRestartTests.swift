@@ -1,3 +1,4 @@
+import NotificationService
 import RedisClient
 import SocketIO
 import Testing
@@ -14,7 +15,7 @@ struct PresenceAfterRedisRestartTests {
             // write the key again.
             try await LimitedGateway.run(redisURI: redisServer.uri, presenceTTLSeconds: 1800) { gateway in
                 let userID = TestEnvironment.uniqueName("user")
-                let key = PresenceStore.key(userID: userID)
+                let key = NotificationGateway.presenceKeys.user(userID)
                 let probe = RedisClient(configuration: try RedisConfiguration(uri: redisServer.uri))
                 defer { probe.shutdown() }
                 let client = try await gateway.connectWebSocketClient(userID: userID)

@@ -1,4 +1,5 @@
 import Foundation
+import NotificationService
 import RedisClient
 import SocketIO
 import Testing
@@ -14,8 +15,10 @@ struct PresenceStoreIntegrationTests {
         let redis = try self.client()
         defer { redis.shutdown() }
         let userID = TestEnvironment.uniqueName("user")
-        let a = PresenceStore(redis: redis, instanceID: "a-\(userID)", ttlSeconds: 60)
-        let b = PresenceStore(redis: redis, instanceID: "b-\(userID)", ttlSeconds: 60)
+        let a = PresenceStore(
+            redis: redis, keys: NotificationGateway.presenceKeys, instanceID: "a-\(userID)", ttlSeconds: 60)
+        let b = PresenceStore(
+            redis: redis, keys: NotificationGateway.presenceKeys, instanceID: "b-\(userID)", ttlSeconds: 60)
         let key = "user_sockets:\(userID)"
         #expect(try await a.isOnline(userID: userID) == false)
         try await a.connected(userID: userID, socketID: "s1")
@@ -37,8 +40,10 @@ struct PresenceStoreIntegrationTests {
         let redis = try self.client()
         defer { redis.shutdown() }
         let userID = TestEnvironment.uniqueName("user")
-        let live = PresenceStore(redis: redis, instanceID: "live-\(userID)", ttlSeconds: 60)
-        let crashed = PresenceStore(redis: redis, instanceID: "crashed-\(userID)", ttlSeconds: 60)
+        let live = PresenceStore(
+            redis: redis, keys: NotificationGateway.presenceKeys, instanceID: "live-\(userID)", ttlSeconds: 60)
+        let crashed = PresenceStore(
+            redis: redis, keys: NotificationGateway.presenceKeys, instanceID: "crashed-\(userID)", ttlSeconds: 60)
         try await crashed.connected(userID: userID, socketID: "old")
         try await live.connected(userID: userID, socketID: "new")
         // The crashed instance stops refreshing; its liveness key expires.
@@ -60,9 +65,11 @@ struct PresenceStoreIntegrationTests {
         let live = try self.client()
         defer { live.shutdown() }
         let userID = TestEnvironment.uniqueName("user")
-        let elsewhere = PresenceStore(redis: live, instanceID: "elsewhere-\(userID)", ttlSeconds: 60)
+        let elsewhere = PresenceStore(
+            redis: live, keys: NotificationGateway.presenceKeys, instanceID: "elsewhere-\(userID)", ttlSeconds: 60)
         try await elsewhere.connected(userID: userID, socketID: "s1")
-        let here = PresenceStore(redis: live, instanceID: "here-\(userID)", ttlSeconds: 60)
+        let here = PresenceStore(
+            redis: live, keys: NotificationGateway.presenceKeys, instanceID: "here-\(userID)", ttlSeconds: 60)
         #expect(await here.isUserConnected(userID: userID, hasLocalSocket: false))
 
         // ...with Redis unreachable it answers from local sockets alone instead of failing the push.
@@ -70,7 +77,8 @@ struct PresenceStoreIntegrationTests {
         configuration.connectTimeout = .milliseconds(200)
         let down = RedisClient(configuration: configuration)
         defer { down.shutdown() }
-        let cutOff = PresenceStore(redis: down, instanceID: "here-\(userID)", ttlSeconds: 60)
+        let cutOff = PresenceStore(
+            redis: down, keys: NotificationGateway.presenceKeys, instanceID: "here-\(userID)", ttlSeconds: 60)
         await #expect(throws: (any Error).self) { try await cutOff.isOnline(userID: userID) }
         #expect(await cutOff.isUserConnected(userID: userID, hasLocalSocket: false) == false)
         #expect(await cutOff.isUserConnected(userID: userID, hasLocalSocket: true))

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NotificationService
 import RedisClient
 import SocketIO
 
@@ -68,7 +69,7 @@ struct GatewayHarness {
                 instanceID: TestEnvironment.uniqueName("gw\(index)"),
                 busChannel: bus
             )
-            let server = SocketIOServer(
+            let server = NotificationGateway.makeServer(
                 configuration: configuration,
                 verifier: AccessTokenVerifier(secret: Self.secret),
                 redis: redis,

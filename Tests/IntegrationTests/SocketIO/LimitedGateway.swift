@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOConcurrencyHelpers
+import NotificationService
 import RedisClient
 import SocketIO
 
@@ -26,7 +27,7 @@ struct LimitedGateway {
         redisConfiguration(&configuration)
         let redis = RedisClient(configuration: configuration, logger: GatewayHarness.quietLogger)
         defer { redis.shutdown() }
-        let server = SocketIOServer(
+        let server = NotificationGateway.makeServer(
             configuration: SocketIOServerConfiguration(
                 pingInterval: pingInterval,
                 pingTimeout: .seconds(60),

@@ -1,4 +1,5 @@
 import Foundation
+import NotificationService
 import RedisClient
 import SocketIO
 import Testing

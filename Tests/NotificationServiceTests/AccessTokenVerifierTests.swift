@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
+import SocketIO
 import Testing
 
-@testable import SocketIO
+@testable import NotificationService
 
 @Suite("Access token verification at CONNECT")
 struct AccessTokenVerifierTests {

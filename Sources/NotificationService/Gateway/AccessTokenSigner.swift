@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
+import SocketIO
 
 /// Signs access tokens as the auth service does (HS256, `user_id`, `session_token`, `iss`, `aud`,
-/// `iat`, `exp`), for development tools: the Socket.IO benchmark and tests. Production tokens come
-/// from the auth service.
+/// `iat`, `exp`), for development tools: the `token` command, the Socket.IO benchmark and tests.
+/// Production tokens come from the auth service.
 public struct AccessTokenSigner: Sendable {
     private let key: SymmetricKey
     private let issuer: String

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SocketIO
 
 /// Verifies access tokens at Socket.IO CONNECT as the original gateway does (COMPAT.md 3.4): HS256
 /// pinned (any other `alg`, `none` included, is refused), `exp` required and in the future, issuer
@@ -10,24 +11,9 @@ import Foundation
 /// `JWT_ACCESS_TOKEN_SECRET` whatever its length, and jwt-kit traps (in debug builds) on secrets
 /// shorter than 32 bytes.
 public struct AccessTokenVerifier: Sendable {
-    /// A refusal with the original's `error.code` and `error.message`.
-    public struct Refusal: Error, Equatable, Sendable, CustomStringConvertible {
-        public var code: String
-        public var message: String
-
-        public static let tokenRequired = Refusal(
-            code: "AUTHENTICATION_REQUIRED", message: "Authentication token is required")
-        public static let invalidToken = Refusal(code: "INVALID_TOKEN", message: "Invalid authentication token")
-        public static let noUserID = Refusal(code: "INVALID_TOKEN", message: "No user ID in token")
-        public static let connectionError = Refusal(code: "CONNECTION_ERROR", message: "Failed to establish connection")
-
-        public init(code: String, message: String) {
-            self.code = code
-            self.message = message
-        }
-
-        public var description: String { "\(self.code): \(self.message)" }
-    }
+    /// A refusal with the original's `error.code` and `error.message` (``SocketIOClientError/tokenRequired``,
+    /// ``SocketIOClientError/invalidToken``, ``SocketIOClientError/noUserID``).
+    public typealias Refusal = SocketIOClientError
 
     private let key: SymmetricKey?
     private let issuer: String
@@ -113,4 +99,14 @@ public struct AccessTokenVerifier: Sendable {
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)
     }
+}
+
+/// The original gateway's refusals (COMPAT.md 3.4).
+extension SocketIOClientError {
+    public static let tokenRequired = SocketIOClientError(
+        code: "AUTHENTICATION_REQUIRED", message: "Authentication token is required")
+    public static let invalidToken = SocketIOClientError(code: "INVALID_TOKEN", message: "Invalid authentication token")
+    public static let noUserID = SocketIOClientError(code: "INVALID_TOKEN", message: "No user ID in token")
+    public static let connectionError = SocketIOClientError(
+        code: "CONNECTION_ERROR", message: "Failed to establish connection")
 }
