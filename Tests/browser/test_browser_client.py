@@ -380,6 +380,8 @@ def reconnect_replays_the_backlog_once_oldest_first(ctx):
     tab = ctx.tab()
     user = new_user()
     tab.start(token(user))
+    # Connected (the server's connect path done) and upgraded, before going offline.
+    tab.wait_for_event("user_connected")
     tab.wait_for_event("upgrade")
     tab.page.evaluate("window.socket.disconnect()")
     tab.wait_for_event("disconnect")
