@@ -1,8 +1,8 @@
 import AMQPClient
 import Foundation
+import HTTPServerLimits
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import Messaging
 import MongoStore
@@ -18,8 +18,8 @@ struct NotificationWiring {
     var services: [any Service]
     var checks: [ReadinessCheck]
     var routes: @Sendable (Router<ServiceHost.Context>) -> Void
-    var webSocketRoutes: @Sendable (Router<ServiceHost.Context>) -> Void
-    var webSocketConfiguration: WebSocketServerConfiguration
+    /// The HTTP server with Socket.IO's WebSocket upgrade.
+    var httpServer: @Sendable (HTTPLimits) -> HTTPServerBuilder
 
     /// The Socket.IO server's settings: CORS, the per-socket event rate (bursts up to twice
     /// `SOCKET_EVENTS_PER_SECOND`), the event size limit and this instance's id.
@@ -90,8 +90,7 @@ struct NotificationWiring {
             rest.register(on: router)
             server.registerRoutes(on: router)
         }
-        self.webSocketRoutes = { router in server.registerWebSocketRoute(on: router) }
-        self.webSocketConfiguration = server.webSocketConfiguration
+        self.httpServer = { limits in server.httpServer(limits: limits) }
     }
 }
 

@@ -93,8 +93,7 @@ struct Runtime {
                 groupServices += wiring.services
                 host.checks += wiring.checks
                 host.routes = wiring.routes
-                host.webSocketRoutes = wiring.webSocketRoutes
-                host.webSocketConfiguration = wiring.webSocketConfiguration
+                host.httpServer = wiring.httpServer
             }
             if name == .console, let flow = try self.makeConsoleFlow(broker: broker, mongo: mongo) {
                 groupServices += flow.services

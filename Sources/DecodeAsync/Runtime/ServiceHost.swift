@@ -19,9 +19,9 @@ struct ServiceHost {
     var version: String
     /// Adds the service's own routes.
     var routes: (@Sendable (Router<Context>) -> Void)?
-    /// Adds WebSocket routes; with them the server accepts upgrades.
-    var webSocketRoutes: (@Sendable (Router<Context>) -> Void)?
-    var webSocketConfiguration = WebSocketServerConfiguration()
+    /// The HTTP server under these limits when the service builds its own (Socket.IO's, with the
+    /// WebSocket upgrade); nil: plain HTTP/1.
+    var httpServer: (@Sendable (HTTPLimits) -> HTTPServerBuilder)?
     /// Head timeout, idle timeout and head size of every connection (not of upgraded WebSockets).
     var limits = HTTPLimits()
 
@@ -33,13 +33,7 @@ struct ServiceHost {
         )
         .register(on: router)
         self.routes?(router)
-        var server = HTTPServerBuilder.http1(limits: self.limits)
-        if let webSocketRoutes = self.webSocketRoutes {
-            let webSocketRouter = Router(context: Context.self)
-            webSocketRoutes(webSocketRouter)
-            server = .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: self.webSocketConfiguration, limits: self.limits)
-        }
+        let server = self.httpServer?(self.limits) ?? HTTPServerBuilder.http1(limits: self.limits)
         let name = self.name
         return Application(
             router: router,

@@ -70,14 +70,11 @@ struct BenchService {
         }
         let router = Router(context: BasicWebSocketRequestContext.self)
         server.registerRoutes(on: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        server.registerWebSocketRoute(on: webSocketRouter)
         let port = NIOLockedValueBox(0)
         let application = Application(
             router: router,
             // As `serve` builds it (ServiceHost): the HTTP limits' handler on every connection.
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: server.webSocketConfiguration, limits: HTTPLimits()),
+            server: server.httpServer(limits: HTTPLimits()),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), backlog: 4096),
             onServerRunning: { channel in port.withLockedValue { $0 = channel.localAddress?.port ?? 0 } },
             logger: quiet

@@ -2,10 +2,11 @@ import Foundation
 import SocketIO
 
 /// `bench socketio --memory`: the server's resident memory per idle WebSocket connection, with the
-/// clients held by other processes (`scripts/socketio_hold_clients.py`), for this gateway and then
-/// for python-socketio (`scripts/bench_socketio_python.py --serve`) with the same clients.
+/// clients held by other processes (`scripts/socketio_hold_clients.py`), for this gateway, then for
+/// a baseline build of it when one is given, then for python-socketio
+/// (`scripts/bench_socketio_python.py --serve`) with the same clients.
 enum BenchSocketMemory {
-    static func run(clients: Int, processes: Int, python: String) async throws {
+    static func run(clients: Int, processes: Int, python: String, baseline: String?) async throws {
         Self.raiseFileLimit()
         let secret = UUID().uuidString
         try await BenchService.run(flow: nil, secret: secret) { service, _ in
@@ -33,9 +34,12 @@ enum BenchSocketMemory {
             }
             holder.stop()
         }
-        let baseline = try HeldProcess(python, ["scripts/bench_socketio_python.py", "--serve"], secret: secret)
-        let port = try await baseline.expect("port")
-        let before = Self.residentBytes(pid: baseline.pid)
+        if let baseline {
+            try await Self.runBaseline(baseline, clients: clients, processes: processes, python: python)
+        }
+        let pythonServer = try HeldProcess(python, ["scripts/bench_socketio_python.py", "--serve"], secret: secret)
+        let port = try await pythonServer.expect("port")
+        let before = Self.residentBytes(pid: pythonServer.pid)
         let holder = try HeldProcess(
             python,
             [
@@ -44,10 +48,27 @@ enum BenchSocketMemory {
             ], secret: secret)
         try await holder.expect("held")
         try await Task.sleep(for: .seconds(3))
-        let after = Self.residentBytes(pid: baseline.pid)
+        let after = Self.residentBytes(pid: pythonServer.pid)
         Self.report("python-socketio", clients: clients, before: before, after: after, sockets: clients)
         holder.stop()
-        baseline.stop()
+        pythonServer.stop()
+    }
+
+    /// Runs `binary bench socketio --memory` with the same clients and prints its two decode-async
+    /// lines as "baseline"; it is stopped once it printed them (its python-socketio run would only
+    /// repeat this one's).
+    private static func runBaseline(_ binary: String, clients: Int, processes: Int, python: String) async throws {
+        let process = try HeldProcess(
+            binary,
+            [
+                "bench", "socketio", "--memory", "--clients", "\(clients)", "--processes", "\(processes)",
+                "--python", python,
+            ], secret: "")
+        for _ in 0..<2 {
+            let line = try await process.expect("decode-async")
+            print("baseline".padding(toLength: 16, withPad: " ", startingAt: 0) + " " + line.drop { $0 == " " })
+        }
+        process.terminate()
     }
 
     private static func report(_ name: String, clients: Int, before: Int, after: Int, sockets: Int) {
@@ -152,6 +173,13 @@ private final class HeldProcess: @unchecked Sendable {
 
     func stop() {
         try? self.input.fileHandleForWriting.close()
+        self.process.waitUntilExit()
+    }
+
+    /// Stops a process that does not read its standard input (SIGKILL: a bench may have blocked
+    /// SIGTERM); its own helpers see their standard input end with it.
+    func terminate() {
+        kill(self.process.processIdentifier, SIGKILL)
         self.process.waitUntilExit()
     }
 }
