@@ -185,6 +185,10 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, @unchecked Sendable
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // While our close frame waits for the client's, the decoder reports every further read
+        // after its error (`dataReceivedInErrorState`): the rest of an oversized message. Closing
+        // now, with that unread, would reset the connection before the client reads the close.
+        guard self.phase == .open else { return }
         guard let error = error as? NIOWebSocketError else {
             // I/O errors: the connection is gone or going.
             context.close(promise: nil)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import SocketIO
 
 /// `bench socketio --memory`: the server's resident memory per idle WebSocket connection, with the
@@ -130,6 +131,8 @@ private final class HeldProcess: @unchecked Sendable {
     private let process: Process
     private let input: Pipe
     private let output: Pipe
+    /// Output read but not yet consumed by ``expect(_:)``.
+    private let pending = NIOLockedValueBox(Data())
 
     var pid: Int32 { self.process.processIdentifier }
 
@@ -151,15 +154,15 @@ private final class HeldProcess: @unchecked Sendable {
     }
 
     /// Waits for a line `<word> <value>` and returns the value; a `failed` line or the end is an error.
+    /// Lines after it stay for the next call.
     @discardableResult
     func expect(_ word: String) async throws -> String {
         let handle = self.output.fileHandleForReading
+        let pending = self.pending
         return try await Task.detached {
-            var buffer = Data()
+            var buffer = pending.withLockedValue { $0 }
+            defer { pending.withLockedValue { $0 = buffer } }
             while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { throw BenchSocketMemoryError.helperEnded(word) }
-                buffer.append(chunk)
                 while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
                     buffer.removeSubrange(buffer.startIndex...newline)
@@ -167,6 +170,9 @@ private final class HeldProcess: @unchecked Sendable {
                     if fields.first.map(String.init) == word { return fields.count > 1 ? String(fields[1]) : "" }
                     if fields.first == "failed" { throw BenchSocketMemoryError.helperFailed(line) }
                 }
+                let chunk = handle.availableData
+                if chunk.isEmpty { throw BenchSocketMemoryError.helperEnded(word) }
+                buffer.append(chunk)
             }
         }.value
     }
