@@ -20,8 +20,9 @@ struct SocketIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         case webSocket
         case notUpgraded(HTTP1Channel.Value)
         /// A WebSocket request that is not upgraded (unknown or not upgradable `sid`, another
-        /// path): answered by the responder as the HTTP request it is.
-        case failedUpgrade(HTTP1Channel.Value)
+        /// path): 400, with Engine.IO's error for its path, and the connection closed. (NIO does
+        /// not pass the refused request's head on, so the responder cannot answer it.)
+        case failedUpgrade(HTTP1Channel.Value, SocketIOServer.EngineIOHTTPError?)
     }
 
     struct Value: ServerChildChannelValue {
@@ -33,37 +34,29 @@ struct SocketIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// connection that served another request first is redirected to a new connection (NIO
     /// upgrades only the first request of a connection).
     let responder: HTTPChannelHandler.Responder
-    private let plainResponder: HTTPChannelHandler.Responder
     private let server: SocketIOServer
     private let http1: HTTP1Channel.Configuration
 
     init(responder: @escaping HTTPChannelHandler.Responder, server: SocketIOServer, http1: HTTP1Channel.Configuration) {
-        self.plainResponder = responder
         self.responder = Self.redirectingUpgrades(responder)
         self.server = server
         self.http1 = http1
-    }
-
-    private init(answering responder: @escaping HTTPChannelHandler.Responder, as other: SocketIOHTTPChannel) {
-        self.plainResponder = responder
-        self.responder = responder
-        self.server = other.server
-        self.http1 = other.http1
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let server = self.server
             let http1 = self.http1
-            let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            // Set when the request asked for a WebSocket: nil for an upgrade, else the refusal.
+            let refusal = NIOLoopBoundBox<Refusal?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 // A frame over maxPayload is refused (1009) before it is read.
                 maxFrameSize: server.configuration.maxPayload,
                 // The handler answers protocol errors itself (close codes, the session told).
                 enableAutomaticErrorHandling: false,
                 shouldUpgrade: { channel, head in
-                    upgradeAttempted.value = true
                     let accepted = head.method == .GET && server.acceptsWebSocket(uri: head.uri)
+                    if !accepted { refusal.value = Refusal(error: server.webSocketRefusal(uri: head.uri)) }
                     return channel.eventLoop.makeSucceededFuture(accepted ? HTTPHeaders() : nil)
                 },
                 upgradePipelineHandler: { channel, head in
@@ -93,7 +86,8 @@ struct SocketIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         let asyncChannel = try HTTP1Channel.Value(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return upgradeAttempted.value ? .failedUpgrade(asyncChannel) : .notUpgraded(asyncChannel)
+                        guard let refused = refusal.value else { return .notUpgraded(asyncChannel) }
+                        return .failedUpgrade(asyncChannel, refused.error)
                     }
                 }
             )
@@ -118,10 +112,8 @@ struct SocketIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 return
             case .notUpgraded(let http):
                 await self.handleHTTP(asyncChannel: http, logger: logger)
-            case .failedUpgrade(let http):
-                // Answered as HTTP (Engine.IO's 400 with its error code), not redirected.
-                await SocketIOHTTPChannel(answering: self.plainResponder, as: self)
-                    .handleHTTP(asyncChannel: http, logger: logger)
+            case .failedUpgrade(let http, let error):
+                try await Self.refuse(http, error)
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("No upgrade result: the client closed its side first")
@@ -129,6 +121,31 @@ struct SocketIOHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             // A connection the HTTP limits cut ends here too; `HTTPLimitedChildChannel` lowers this
             // to debug for those.
             logger.error("Error handling upgrade result", metadata: ["error.type": "\(error)"])
+        }
+    }
+
+    /// Why a WebSocket request was not upgraded.
+    private struct Refusal {
+        /// Engine.IO's error for a request on its path; nil for another path.
+        var error: SocketIOServer.EngineIOHTTPError?
+    }
+
+    /// Answers a WebSocket request that was not upgraded: 400, `Connection: close`, with Engine.IO's
+    /// `{"code", "message"}` on its path.
+    private static func refuse(_ http: HTTP1Channel.Value, _ error: SocketIOServer.EngineIOHTTPError?) async throws {
+        try await http.executeThenClose { _, outbound in
+            var headers: HTTPFields = [.connection: "close"]
+            var parts: [HTTPResponsePart] = []
+            if let error {
+                let body = ByteBuffer(string: error.json)
+                headers[.contentType] = "application/json"
+                headers[.contentLength] = "\(body.readableBytes)"
+                parts = [.head(HTTPResponse(status: .badRequest, headerFields: headers)), .body(body), .end(nil)]
+            } else {
+                headers[.contentLength] = "0"
+                parts = [.head(HTTPResponse(status: .badRequest, headerFields: headers)), .end(nil)]
+            }
+            try await outbound.write(contentsOf: parts)
         }
     }
 
@@ -179,6 +196,15 @@ extension SocketIOServer {
         }
         guard let sid = query["sid"].map(String.init) else { return true }
         return self.socket(engineID: sid)?.acceptsUpgrade ?? false
+    }
+
+    /// Engine.IO's answer to a WebSocket request for `uri` that is not upgraded (as the polling
+    /// route answers it: an unknown `sid` is code 1, a session that cannot upgrade code 3); nil
+    /// when `uri` is not the Engine.IO path.
+    func webSocketRefusal(uri: String) -> EngineIOHTTPError? {
+        let uri = URI(uri)
+        guard Self.trimmedPath(uri.path) == Self.trimmedPath(self.configuration.path) else { return nil }
+        return Self.checkPolling(uri.queryParameters) { self.socket(engineID: $0) != nil } ?? .badRequest
     }
 
     private static func trimmedPath(_ path: String) -> Substring {

@@ -22,6 +22,11 @@ extension SocketIOServer {
             case .unsupportedProtocolVersion: "Unsupported protocol version"
             }
         }
+
+        /// The answer's body, `{"code", "message"}`.
+        var json: String {
+            JSONValue.object(["code": .number(Double(self.rawValue)), "message": .string(self.message)]).text
+        }
     }
 
     /// The long-polling routes and the CORS preflight, on the service's HTTP router.
@@ -161,7 +166,6 @@ extension SocketIOServer {
     private static func engineError(_ error: EngineIOHTTPError, headers: HTTPFields) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let body = JSONValue.object(["code": .number(Double(error.rawValue)), "message": .string(error.message)])
-        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
+        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
     }
 }

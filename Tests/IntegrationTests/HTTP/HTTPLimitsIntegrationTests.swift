@@ -121,6 +121,20 @@ struct HTTPLimitsIntegrationTests {
         }
     }
 
+    @Test func aWebSocketRequestThatIsNotUpgradedGetsEngineIOsAnswer() async throws {
+        try await self.withGateway { gateway in
+            let connection = try await RawConnection.connect(port: gateway.port)
+            defer { connection.close() }
+            try await connection.send(
+                "GET /socket.io/?EIO=4&transport=websocket&sid=unknown HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            try await eventually("the answer") { connection.text.contains("Session ID unknown") }
+            #expect(connection.text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+            #expect(connection.text.contains("{\"code\":1,\"message\":\"Session ID unknown\"}"))
+        }
+    }
+
     @Test func anIdleWebSocketOutlivesTheLimitsAndGetsItsPings() async throws {
         try await self.withGateway { gateway in
             let connection = try await RawConnection.connect(port: gateway.port)
