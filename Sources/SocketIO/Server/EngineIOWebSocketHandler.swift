@@ -202,6 +202,14 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, @unchecked Sendable
         }
     }
 
+    /// A client that sends without reading what we write cannot make our outbound buffer grow
+    /// without bound: reading stops while the channel is not writable (over NIO's high-water
+    /// mark), and resumes when it is again.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.phase = .closed
         self.closeTimer?.cancel()
