@@ -205,6 +205,19 @@ struct EngineIOWebSocketHandlerTests {
         }
     }
 
+    @Test func aCloseWithACodeThatMustNotBeSentIsAnsweredWith1000() async throws {
+        try await SocketIOServerTests.withServer { server, _ in
+            let connection = try await Connection.open(server)
+            _ = try await connection.nextText()  // open
+            var code = connection.channel.allocator.buffer(capacity: 2)
+            code.writeInteger(UInt16(1005))
+            try await connection.send(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
+            let answer = try await connection.next()
+            #expect(answer.opcode == .connectionClose)
+            #expect(connection.closeCode(of: answer) == .normalClosure)
+        }
+    }
+
     @Test func aConnectionThatDropsEndsTheSession() async throws {
         try await SocketIOServerTests.withServer { server, _ in
             let connection = try await Connection.open(server)

@@ -169,9 +169,15 @@ final class EngineIOWebSocketHandler: ChannelInboundHandler, @unchecked Sendable
     private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         switch self.phase {
         case .open:
-            // Answer with the client's code (RFC 6455 5.5.1), then close.
+            // Answer with the client's code (RFC 6455 5.5.1), then close; 1000 for none or for
+            // one that must not be sent (1005, 1006, 1015, outside 1000-4999).
             var data = frame.unmaskedData
-            let code = data.readWebSocketErrorCode() ?? .normalClosure
+            var code = WebSocketErrorCode.normalClosure
+            if let number = data.readInteger(as: UInt16.self), (1000...4999).contains(number),
+                ![1004, 1005, 1006, 1015].contains(number)
+            {
+                code = WebSocketErrorCode(codeNumber: Int(number))
+            }
             self.phase = .closed
             self.writeClose(code, context: context).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             self.sessionLostWebSocket(reason: "transport close")
