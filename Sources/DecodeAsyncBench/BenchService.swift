@@ -78,7 +78,7 @@ struct BenchService {
             )
             gateway = server
             host.routes = [SocketIORoutes(server: server)]
-            host.webSocket = SocketIORoutes(server: server)
+            host.httpServer = SocketIORoutes(server: server).httpServer
             services += [redis, server]
         }
         let port = NIOLockedValueBox(0)

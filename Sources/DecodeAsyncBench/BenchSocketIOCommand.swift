@@ -36,9 +36,17 @@ extension DecodeAsyncBench {
         @Option(help: "With --memory: the Python with python-socketio, uvicorn and aiohttp.")
         var python = ".venv/bin/python"
 
+        @Option(
+            help: """
+                With --memory: another decode-async binary (e.g. a copy of an earlier build) measured \
+                the same way after this one, printed as "baseline".
+                """)
+        var baseline: String?
+
         func run() async throws {
             if self.memory {
-                try await BenchSocketMemory.run(clients: self.clients, processes: self.processes, python: self.python)
+                try await BenchSocketMemory.run(
+                    clients: self.clients, processes: self.processes, python: self.python, baseline: self.baseline)
                 return
             }
             let clients = self.clients

@@ -1,11 +1,13 @@
 import Foundation
+import NIOConcurrencyHelpers
 import SocketIO
 
 /// `bench socketio --memory`: the server's resident memory per idle WebSocket connection, with the
-/// clients held by other processes (`scripts/socketio_hold_clients.py`), for this gateway and then
-/// for python-socketio (`scripts/bench_socketio_python.py --serve`) with the same clients.
+/// clients held by other processes (`scripts/socketio_hold_clients.py`), for this gateway, then for
+/// a baseline build of it when one is given, then for python-socketio
+/// (`scripts/bench_socketio_python.py --serve`) with the same clients.
 enum BenchSocketMemory {
-    static func run(clients: Int, processes: Int, python: String) async throws {
+    static func run(clients: Int, processes: Int, python: String, baseline: String?) async throws {
         Self.raiseFileLimit()
         let secret = UUID().uuidString
         try await BenchService.run(flow: nil, secret: secret) { service, _ in
@@ -34,9 +36,12 @@ enum BenchSocketMemory {
             }
             holder.stop()
         }
-        let baseline = try HeldProcess(python, ["scripts/bench_socketio_python.py", "--serve"], secret: secret)
-        let port = try await baseline.expect("port")
-        let before = Self.residentBytes(pid: baseline.pid)
+        if let baseline {
+            try await Self.runBaseline(baseline, clients: clients, processes: processes, python: python)
+        }
+        let pythonServer = try HeldProcess(python, ["scripts/bench_socketio_python.py", "--serve"], secret: secret)
+        let port = try await pythonServer.expect("port")
+        let before = Self.residentBytes(pid: pythonServer.pid)
         let holder = try HeldProcess(
             python,
             [
@@ -45,10 +50,40 @@ enum BenchSocketMemory {
             ], secret: secret)
         try await holder.expect("held")
         try await Task.sleep(for: .seconds(3))
-        let after = Self.residentBytes(pid: baseline.pid)
+        let after = Self.residentBytes(pid: pythonServer.pid)
         Self.report("python-socketio", clients: clients, before: before, after: after, sockets: clients)
         holder.stop()
-        baseline.stop()
+        pythonServer.stop()
+    }
+
+    /// Runs `binary socketio --memory` (`binary bench socketio --memory` for a `decode-async` from
+    /// before the benchmarks left it) with the same clients and prints its two decode-async lines as
+    /// "baseline"; it is stopped once it printed them (its python-socketio run would only repeat
+    /// this one's).
+    private static func runBaseline(_ binary: String, clients: Int, processes: Int, python: String) async throws {
+        let command = Self.answersHelp(binary, ["socketio"]) ? ["socketio"] : ["bench", "socketio"]
+        let process = try HeldProcess(
+            binary,
+            command + [
+                "--memory", "--clients", "\(clients)", "--processes", "\(processes)", "--python", python,
+            ], secret: "")
+        for _ in 0..<2 {
+            let line = try await process.expect("decode-async")
+            print("baseline".padding(toLength: 16, withPad: " ", startingAt: 0) + " " + line.drop { $0 == " " })
+        }
+        process.terminate()
+    }
+
+    /// Whether `binary <command> --help` exits 0.
+    private static func answersHelp(_ binary: String, _ command: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = command + ["--help"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     private static func report(_ name: String, clients: Int, before: Int, after: Int, sockets: Int) {
@@ -110,6 +145,8 @@ private final class HeldProcess: @unchecked Sendable {
     private let process: Process
     private let input: Pipe
     private let output: Pipe
+    /// Output read but not yet consumed by ``expect(_:)``.
+    private let pending = NIOLockedValueBox(Data())
 
     var pid: Int32 { self.process.processIdentifier }
 
@@ -131,15 +168,15 @@ private final class HeldProcess: @unchecked Sendable {
     }
 
     /// Waits for a line `<word> <value>` and returns the value; a `failed` line or the end is an error.
+    /// Lines after it stay for the next call.
     @discardableResult
     func expect(_ word: String) async throws -> String {
         let handle = self.output.fileHandleForReading
+        let pending = self.pending
         return try await Task.detached {
-            var buffer = Data()
+            var buffer = pending.withLockedValue { $0 }
+            defer { pending.withLockedValue { $0 = buffer } }
             while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { throw BenchSocketMemoryError.helperEnded(word) }
-                buffer.append(chunk)
                 while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
                     buffer.removeSubrange(buffer.startIndex...newline)
@@ -147,12 +184,22 @@ private final class HeldProcess: @unchecked Sendable {
                     if fields.first.map(String.init) == word { return fields.count > 1 ? String(fields[1]) : "" }
                     if fields.first == "failed" { throw BenchSocketMemoryError.helperFailed(line) }
                 }
+                let chunk = handle.availableData
+                if chunk.isEmpty { throw BenchSocketMemoryError.helperEnded(word) }
+                buffer.append(chunk)
             }
         }.value
     }
 
     func stop() {
         try? self.input.fileHandleForWriting.close()
+        self.process.waitUntilExit()
+    }
+
+    /// Stops a process that does not read its standard input (SIGKILL: a bench may have blocked
+    /// SIGTERM); its own helpers see their standard input end with it.
+    func terminate() {
+        kill(self.process.processIdentifier, SIGKILL)
         self.process.waitUntilExit()
     }
 }

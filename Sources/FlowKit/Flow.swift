@@ -1,6 +1,7 @@
 import AMQPClient
+import HTTPServerLimits
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import MongoStore
 import Observability
@@ -45,33 +46,28 @@ public protocol RouteGroup: Sendable {
     func register<Context: RequestContext>(on router: Router<Context>)
 }
 
-/// WebSocket routes a flow adds to its port; with them the port accepts WebSocket upgrades.
-public protocol WebSocketRouteGroup: Sendable {
-    /// Frame sizes and the other settings of the upgraded connections.
-    var webSocketConfiguration: WebSocketServerConfiguration { get }
-    func registerWebSocket<Context: WebSocketRequestContext>(on router: Router<Context>)
-}
-
 /// What one flow adds to a process, built by the flow's `build(configuration:dependencies:)` from its
 /// configuration and the shared ``FlowDependencies``: the flow's long-running services in start
 /// order (the process stops them in reverse, so each stops after what uses it), the readiness
-/// checks of what it depends on, and its HTTP routes.
+/// checks of what it depends on, its HTTP routes, and the HTTP server of its port when it needs its
+/// own (Socket.IO's, with the WebSocket upgrade).
 public struct FlowParts: Sendable {
     public var services: [any Service]
     public var checks: [ReadinessCheck]
     public var routes: [any RouteGroup]
-    public var webSocket: (any WebSocketRouteGroup)?
+    /// The port's HTTP server under the process's limits; nil: plain HTTP/1.
+    public var httpServer: (@Sendable (HTTPLimits) -> HTTPServerBuilder)?
 
     public init(
         services: [any Service],
         checks: [ReadinessCheck] = [],
         routes: [any RouteGroup] = [],
-        webSocket: (any WebSocketRouteGroup)? = nil
+        httpServer: (@Sendable (HTTPLimits) -> HTTPServerBuilder)? = nil
     ) {
         self.services = services
         self.checks = checks
         self.routes = routes
-        self.webSocket = webSocket
+        self.httpServer = httpServer
     }
 }
 

@@ -1,16 +1,15 @@
 import HTTPServerLimits
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import Observability
 import Prometheus
 
 /// One flow's HTTP server: `/health`, `/ready` and `/metrics` on the flow's own port, the flow's
-/// routes, and the WebSocket upgrade when the flow has WebSocket routes.
+/// routes, on the flow's own HTTP server when it has one (Socket.IO's, with the WebSocket upgrade).
 public struct ServiceHost: Sendable {
-    public typealias Context = BasicWebSocketRequestContext
+    public typealias Context = BasicRequestContext
 
     /// The service's name in logs and health answers (`notification`, `email-worker`, ...).
     public var name: String
@@ -19,8 +18,8 @@ public struct ServiceHost: Sendable {
     public var registry: PrometheusCollectorRegistry
     public var version: String
     public var routes: [any RouteGroup] = []
-    /// With WebSocket routes the server accepts upgrades.
-    public var webSocket: (any WebSocketRouteGroup)?
+    /// The HTTP server under ``limits`` when the flow builds its own; nil: plain HTTP/1.
+    public var httpServer: (@Sendable (HTTPLimits) -> HTTPServerBuilder)?
     /// Head timeout, idle timeout and head size of every connection (not of upgraded WebSockets).
     public var limits = HTTPLimits()
     /// Pending connections the listener queues.
@@ -41,7 +40,7 @@ public struct ServiceHost: Sendable {
     public mutating func add(_ parts: FlowParts) {
         self.checks += parts.checks
         self.routes += parts.routes
-        self.webSocket = parts.webSocket ?? self.webSocket
+        self.httpServer = parts.httpServer ?? self.httpServer
     }
 
     /// The Hummingbird application serving this host, as a `Service` for the process's group;
@@ -55,13 +54,7 @@ public struct ServiceHost: Sendable {
         for group in self.routes {
             group.register(on: router)
         }
-        var server = HTTPServerBuilder.http1(limits: self.limits)
-        if let webSocket = self.webSocket {
-            let webSocketRouter = Router(context: Context.self)
-            webSocket.registerWebSocket(on: webSocketRouter)
-            server = .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: webSocket.webSocketConfiguration, limits: self.limits)
-        }
+        let server = self.httpServer?(self.limits) ?? HTTPServerBuilder.http1(limits: self.limits)
         let name = self.name
         return Application(
             router: router,

@@ -1,6 +1,7 @@
 import FlowKit
+import HTTPServerLimits
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import Messaging
 import MongoStore
@@ -75,7 +76,7 @@ extension NotificationFlow {
                 },
             ],
             routes: [rest, SocketIORoutes(server: server)],
-            webSocket: SocketIORoutes(server: server)
+            httpServer: SocketIORoutes(server: server).httpServer
         )
     }
 
@@ -94,24 +95,22 @@ extension NotificationFlow {
 
 extension NotificationRoutes: RouteGroup {}
 
-/// A Socket.IO server's polling routes and its WebSocket route, for a flow's port.
-public struct SocketIORoutes: RouteGroup, WebSocketRouteGroup {
+/// A Socket.IO server's polling routes and its port's HTTP server (with the WebSocket upgrade).
+public struct SocketIORoutes: RouteGroup {
     let server: SocketIOServer
 
     public init(server: SocketIOServer) {
         self.server = server
     }
 
-    /// The upgraded connections' settings (frame size limit).
-    public var webSocketConfiguration: WebSocketServerConfiguration { self.server.webSocketConfiguration }
+    /// The port's HTTP server under `limits`: Socket.IO's own child channel, which upgrades
+    /// WebSockets to a synchronous pipeline and hands every other request to the router.
+    public var httpServer: @Sendable (HTTPLimits) -> HTTPServerBuilder {
+        { [server] limits in server.httpServer(limits: limits) }
+    }
 
     /// `GET`/`POST`/`OPTIONS /socket.io/` (long-polling and its CORS preflight).
     public func register<Context: RequestContext>(on router: Router<Context>) {
         self.server.registerRoutes(on: router)
-    }
-
-    /// The WebSocket upgrade of `/socket.io/`.
-    public func registerWebSocket<Context: WebSocketRequestContext>(on router: Router<Context>) {
-        self.server.registerWebSocketRoute(on: router)
     }
 }

@@ -1,13 +1,11 @@
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOWebSocket
 
-/// Engine.IO's HTTP side: long-polling GET/POST, CORS preflight, and the WebSocket upgrade (a new
-/// WebSocket session, or the upgrade of a polling session by `sid`).
+/// Engine.IO's HTTP side: long-polling GET/POST and CORS preflight. The WebSocket upgrade is
+/// ``SocketIOHTTPChannel``'s (see ``httpServer(limits:)``).
 extension SocketIOServer {
     /// Engine.IO's error answers (HTTP 400 with `{"code", "message"}`).
     enum EngineIOHTTPError: Int {
@@ -24,6 +22,11 @@ extension SocketIOServer {
             case .unsupportedProtocolVersion: "Unsupported protocol version"
             }
         }
+
+        /// The answer's body, `{"code", "message"}`.
+        var json: String {
+            JSONValue.object(["code": .number(Double(self.rawValue)), "message": .string(self.message)]).text
+        }
     }
 
     /// The long-polling routes and the CORS preflight, on the service's HTTP router.
@@ -36,95 +39,14 @@ extension SocketIOServer {
         }
     }
 
-    /// The WebSocket settings to serve ``registerWebSocketRoute(on:)`` with: frames may be somewhat
-    /// larger than `maxPayload` so that a message just over it is read whole and refused with close
-    /// code 1009; Engine.IO's own pings replace WebSocket pings.
-    public var webSocketConfiguration: WebSocketServerConfiguration {
-        WebSocketServerConfiguration(maxFrameSize: self.configuration.maxPayload + 65_536, autoPing: .disabled)
-    }
-
-    /// The WebSocket route, on the router given to `http1WebSocketUpgrade`.
-    public func registerWebSocketRoute<Context: WebSocketRequestContext>(on router: Router<Context>) {
-        router.ws(
-            RouterPath(self.configuration.path),
-            shouldUpgrade: { request, _ in
-                let query = request.uri.queryParameters
-                guard query["EIO"].map(String.init) == "4", query["transport"].map(String.init) == "websocket" else {
-                    return .dontUpgrade
-                }
-                if let sid = query["sid"].map(String.init) {
-                    // Unknown, closed, already upgraded or upgrading: answered 400 by the HTTP route.
-                    guard let socket = self.socket(engineID: sid), socket.acceptsUpgrade else { return .dontUpgrade }
-                }
-                return .upgrade([:])
-            },
-            onUpgrade: { inbound, outbound, context in
-                let request = context.request
-                let socket: SocketIOSocket
-                let upgrade: Bool
-                if let sid = request.uri.queryParameters["sid"].map(String.init) {
-                    // Returning closes the WebSocket: the session ended since `shouldUpgrade`.
-                    guard let existing = self.socket(engineID: sid) else { return }
-                    socket = existing
-                    upgrade = true
-                } else {
-                    upgrade = false
-                    guard
-                        let opened = self.open(
-                            transport: .websocket, authorizationHeader: request.headers[.authorization])
-                    else { return }
-                    socket = opened
-                }
-                try await self.serveWebSocket(socket, upgrade: upgrade, inbound: inbound, outbound: outbound)
+    /// Runs what a socket asked for after WebSocket input, which the event loop cannot wait for:
+    /// in order per socket, by a task that exists only while some are queued.
+    func processInOrder(_ outcomes: [SocketIOSocket.Outcome], of socket: SocketIOSocket) {
+        guard !outcomes.isEmpty, socket.queue(outcomes) else { return }
+        Task {
+            while let next = socket.nextQueuedOutcomes() {
+                await self.process(next, of: socket)
             }
-        )
-    }
-
-    private func serveWebSocket(
-        _ socket: SocketIOSocket, upgrade: Bool, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
-    ) async throws {
-        // Set when the client's side ended first: then the library answers the close (with 1009 for
-        // an oversized message) and the writer must not close with its own code.
-        let readerEnded = NIOLockedValueBox(false)
-        let writer = WebSocketFrameWriter(
-            write: { try await outbound.write(.text($0)) },
-            onFinish: {
-                // The session ended on our side: close the WebSocket, which ends the reader below.
-                guard !readerEnded.withLockedValue({ $0 }) else { return }
-                let tooLarge = socket.closeReason == EngineIOSession.payloadTooLarge
-                try? await outbound.close(tooLarge ? .messageTooLarge : .normalClosure, reason: nil)
-            }
-        )
-        let (attached, outcomes) = socket.attachWebSocket(sink: writer, upgrade: upgrade)
-        writer.arm(closing: attached != nil)
-        await self.process(outcomes, of: socket)
-        // Refused (a second probe socket, or the session changed since `shouldUpgrade`): returning
-        // closes this WebSocket and leaves the session as it was.
-        guard let generation = attached else { return }
-        var readerError: (any Error)?
-        do {
-            for try await message in inbound.messages(maxSize: self.configuration.maxPayload) {
-                switch message {
-                case .text(let text):
-                    await self.process(socket.webSocketText(text), of: socket)
-                case .binary:
-                    // Binary Socket.IO attachments are not part of this protocol's events.
-                    continue
-                }
-            }
-            readerEnded.withLockedValue { $0 = true }
-            await self.process(socket.webSocketClosed(generation, reason: "transport close"), of: socket)
-        } catch {
-            readerEnded.withLockedValue { $0 = true }
-            readerError = error
-            await self.process(socket.webSocketClosed(generation, reason: "transport error"), of: socket)
-        }
-        // What was queued is written (or fails) before the library closes the WebSocket.
-        writer.finish()
-        await writer.drained()
-        if let readerError {
-            // The WebSocket library closes with the matching code (1009 for a message over maxPayload).
-            throw readerError
         }
     }
 
@@ -244,129 +166,6 @@ extension SocketIOServer {
     private static func engineError(_ error: EngineIOHTTPError, headers: HTTPFields) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let body = JSONValue.object(["code": .number(Double(error.rawValue)), "message": .string(error.message)])
-        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.text)))
-    }
-}
-
-/// Writes a WebSocket's frames in order, each frame's waiters hearing whether it was written, with
-/// no task of its own while there is nothing to write: a task starts when a frame is queued and
-/// ends when the queue is empty (an idle socket holds only this object). After ``finish()`` and the
-/// last write, `onFinish` runs once if ``arm(closing:)`` said so (not for a refused attachment).
-final class WebSocketFrameWriter: SocketIOSocket.FrameSink {
-    private struct State {
-        var queue: [SocketIOSocket.Frame] = []
-        var writing = false
-        var finished = false
-        var failed = false
-        /// Whether `onFinish` runs at the end; nil until the attachment was decided.
-        var closing: Bool?
-        /// Finished and written before the attachment was decided: ``arm(closing:)`` ends it.
-        var endPending = false
-        var drained = false
-        var drainWaiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let writeText: @Sendable (String) async throws -> Void
-    private let onFinish: @Sendable () async -> Void
-    private let state = NIOLockedValueBox(State())
-
-    /// `write` sends one text frame (the WebSocket's outbound writer).
-    init(write: @escaping @Sendable (String) async throws -> Void, onFinish: @escaping @Sendable () async -> Void) {
-        self.writeText = write
-        self.onFinish = onFinish
-    }
-
-    func yield(_ frame: SocketIOSocket.Frame) {
-        let start = self.state.withLockedValue { state -> Bool? in
-            guard !state.finished else { return nil }
-            state.queue.append(frame)
-            guard !state.writing else { return false }
-            state.writing = true
-            return true
-        }
-        switch start {
-        case nil:
-            // Nothing is written after the end; its waiters hear so.
-            for waiter in frame.written { waiter.resume(returning: false) }
-        case true?:
-            Task { await self.write() }
-        case false?:
-            break
-        }
-    }
-
-    func finish() {
-        let start = self.state.withLockedValue { state -> Bool in
-            guard !state.finished else { return false }
-            state.finished = true
-            guard !state.writing else { return false }
-            state.writing = true
-            return true
-        }
-        if start { Task { await self.write() } }
-    }
-
-    /// Whether the end runs `onFinish` (the WebSocket was attached) or not (it was refused).
-    func arm(closing: Bool) {
-        let end = self.state.withLockedValue { state -> Bool in
-            state.closing = closing
-            defer { state.endPending = false }
-            return state.endPending
-        }
-        if end { Task { await self.end() } }
-    }
-
-    /// Returns once ``finish()`` was called and everything before it was written.
-    func drained() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = self.state.withLockedValue { state -> Bool in
-                guard !state.drained else { return true }
-                state.drainWaiter = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    /// Writes until the queue is empty; the one writing task at a time.
-    private func write() async {
-        while true {
-            let (frames, finishing, failed) = self.state.withLockedValue { state in
-                let frames = state.queue
-                state.queue.removeAll()
-                if frames.isEmpty && !state.finished { state.writing = false }
-                return (frames, state.finished && frames.isEmpty, state.failed)
-            }
-            if finishing { break }
-            if frames.isEmpty { return }
-            var failedNow = failed
-            for frame in frames {
-                if !failedNow {
-                    do {
-                        try await self.writeText(frame.text)
-                    } catch {
-                        failedNow = true
-                    }
-                }
-                for waiter in frame.written { waiter.resume(returning: !failedNow) }
-            }
-            if failedNow != failed { self.state.withLockedValue { $0.failed = true } }
-        }
-        let decided = self.state.withLockedValue { state -> Bool in
-            if state.closing == nil { state.endPending = true }
-            return state.closing != nil
-        }
-        if decided { await self.end() }
-    }
-
-    private func end() async {
-        if self.state.withLockedValue({ $0.closing == true }) { await self.onFinish() }
-        let waiter = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            state.drained = true
-            defer { state.drainWaiter = nil }
-            return state.drainWaiter
-        }
-        waiter?.resume()
+        return Response(status: .badRequest, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
     }
 }

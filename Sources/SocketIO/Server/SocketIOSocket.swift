@@ -66,6 +66,9 @@ public final class SocketIOSocket: Sendable {
         var upgradeDeadline: ContinuousClock.Instant?
         var bucket: TokenBucket
         var closedReason: String?
+        /// Outcomes of WebSocket input waiting for the server (see ``queue(_:)``).
+        var queuedOutcomes: [Outcome] = []
+        var runningOutcomes = false
     }
 
     /// How long a probe socket may take to complete the upgrade (socket.io's `upgradeTimeout`).
@@ -276,6 +279,30 @@ public final class SocketIOSocket: Sendable {
                 outcomes.append(.acknowledged(waiter.handler, nil))
             }
             return outcomes
+        }
+    }
+
+    /// Queues outcomes of WebSocket input for the server, which runs them in order; true when the
+    /// caller must start running them (nothing is running yet).
+    func queue(_ outcomes: [Outcome]) -> Bool {
+        self.state.withLockedValue { state in
+            state.queuedOutcomes += outcomes
+            guard !state.runningOutcomes else { return false }
+            state.runningOutcomes = true
+            return true
+        }
+    }
+
+    /// The queued outcomes, or nil when there are none (the runner ends; the next ``queue(_:)``
+    /// starts another).
+    func nextQueuedOutcomes() -> [Outcome]? {
+        self.state.withLockedValue { state in
+            guard !state.queuedOutcomes.isEmpty else {
+                state.runningOutcomes = false
+                return nil
+            }
+            defer { state.queuedOutcomes = [] }
+            return state.queuedOutcomes
         }
     }
 

@@ -121,6 +121,37 @@ struct HTTPLimitsIntegrationTests {
         }
     }
 
+    @Test func aWebSocketRequestThatIsNotUpgradedGetsEngineIOsAnswer() async throws {
+        try await self.withGateway { gateway in
+            let connection = try await RawConnection.connect(port: gateway.port)
+            defer { connection.close() }
+            try await connection.send(
+                "GET /socket.io/?EIO=4&transport=websocket&sid=unknown HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            try await eventually("the answer") { connection.text.contains("Session ID unknown") }
+            #expect(connection.text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+            #expect(connection.text.contains("{\"code\":1,\"message\":\"Session ID unknown\"}"))
+        }
+    }
+
+    @Test func anUpgradeAfterAnotherRequestOnTheConnectionIsSentToANewOne() async throws {
+        try await self.withGateway { gateway in
+            let connection = try await RawConnection.connect(port: gateway.port)
+            defer { connection.close() }
+            try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try await eventually("the first answer") { connection.text.contains("ok") }
+            connection.consume(connection.received.count)
+            // NIO upgrades only a connection's first request: this one is redirected, then closed.
+            await #expect(throws: RawConnection.WebSocketFailure.self) {
+                try await connection.upgradeToWebSocket(path: "/socket.io/?EIO=4&transport=websocket")
+            }
+            try await eventually("the redirect and the close") { connection.isClosedByServer }
+            #expect(connection.text.hasPrefix("HTTP/1.1 307 Temporary Redirect\r\n"))
+            #expect(connection.text.lowercased().contains("location: /socket.io/?eio=4&transport=websocket"))
+        }
+    }
+
     @Test func anIdleWebSocketOutlivesTheLimitsAndGetsItsPings() async throws {
         try await self.withGateway { gateway in
             let connection = try await RawConnection.connect(port: gateway.port)

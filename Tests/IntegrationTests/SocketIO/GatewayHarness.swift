@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServerLimits
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -113,12 +114,9 @@ extension GatewayHarness {
         let router = Router(context: BasicWebSocketRequestContext.self)
         routes(router)
         server.registerRoutes(on: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        server.registerWebSocketRoute(on: webSocketRouter)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: .init(ws: server.webSocketConfiguration)),
+            server: server.httpServer(limits: HTTPLimits()),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
             logger: Self.quietLogger

@@ -42,13 +42,10 @@ struct LimitedGateway {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.get("/health") { _, _ in "ok" }
         server.registerRoutes(on: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-        server.registerWebSocketRoute(on: webSocketRouter)
         let port = PortBox()
         let application = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter, configuration: server.webSocketConfiguration, limits: limits),
+            server: server.httpServer(limits: limits),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in await port.set(channel.localAddress?.port ?? 0) },
             logger: httpLogs?.logger ?? GatewayHarness.quietLogger
