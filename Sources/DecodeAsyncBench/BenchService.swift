@@ -3,7 +3,6 @@ import FlowKit
 import Foundation
 import HTTPServerLimits
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import Messaging
 import MongoStore
