@@ -61,7 +61,7 @@ enum BenchSocketMemory {
     /// "baseline"; it is stopped once it printed them (its python-socketio run would only repeat
     /// this one's).
     private static func runBaseline(_ binary: String, clients: Int, processes: Int, python: String) async throws {
-        let command = Self.answersHelp(binary, ["socketio"]) ? ["socketio"] : ["bench", "socketio"]
+        let command = Self.isBenchProgram(binary) ? ["socketio"] : ["bench", "socketio"]
         let process = try HeldProcess(
             binary,
             command + [
@@ -74,16 +74,20 @@ enum BenchSocketMemory {
         process.terminate()
     }
 
-    /// Whether `binary <command> --help` exits 0.
-    private static func answersHelp(_ binary: String, _ command: [String]) -> Bool {
+    /// Whether `binary` is a `decode-async-bench` (its help names it), not a `decode-async` from
+    /// before the benchmarks left it. (Asking for a subcommand's help does not tell: the argument
+    /// parser answers the root's help, with status 0, for a subcommand it does not know.)
+    static func isBenchProgram(_ binary: String) -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = command + ["--help"]
-        process.standardOutput = FileHandle.nullDevice
+        process.arguments = ["--help"]
+        let output = Pipe()
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return false }
+        let help = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return process.terminationStatus == 0
+        return String(decoding: help, as: UTF8.self).contains("USAGE: decode-async-bench")
     }
 
     private static func report(_ name: String, clients: Int, before: Int, after: Int, sockets: Int) {
