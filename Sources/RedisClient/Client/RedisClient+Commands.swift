@@ -48,6 +48,23 @@ extension RedisClient {
         try await self.send(["SADD", .string(key)] + members.map { .string($0) }).int ?? 0
     }
 
+    /// Adds members to a set and sets the set's time to live, as one atomic step (a server-side
+    /// script): the set never exists without its expiry, even when the caller dies between the
+    /// two. Returns how many members were new.
+    @discardableResult
+    public func sadd(_ key: String, _ members: [String], expireSeconds: Int) async throws -> Int64 {
+        guard !members.isEmpty else { return 0 }
+        let arguments: [RESPArgument] =
+            ["EVAL", .string(Self.addAndExpireScript), "1", .string(key), .string(String(expireSeconds))]
+            + members.map { .string($0) }
+        return try await self.send(arguments).int ?? 0
+    }
+
+    /// `SADD KEYS[1] ARGV[2...]` then `EXPIRE KEYS[1] ARGV[1]`; keys and members are arguments,
+    /// never part of the script.
+    static let addAndExpireScript =
+        "local added = redis.call('SADD', KEYS[1], unpack(ARGV, 2)) redis.call('EXPIRE', KEYS[1], ARGV[1]) return added"
+
     /// Removes members from a set; returns how many were there.
     @discardableResult
     public func srem(_ key: String, _ members: [String]) async throws -> Int64 {

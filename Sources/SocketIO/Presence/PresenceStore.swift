@@ -52,8 +52,7 @@ public struct PresenceStore: Sendable {
     /// Records a socket of `userID`.
     public func connected(userID: String, socketID: String) async throws {
         try await self.redis.set(self.keys.instance(self.instanceID), "1", expireSeconds: self.ttlSeconds)
-        try await self.redis.sadd(self.keys.user(userID), [self.member(socketID)])
-        try await self.redis.expire(self.keys.user(userID), seconds: self.ttlSeconds)
+        try await self.redis.sadd(self.keys.user(userID), [self.member(socketID)], expireSeconds: self.ttlSeconds)
     }
 
     /// Forgets a socket; also removes members left by instances that are gone.
@@ -77,8 +76,7 @@ public struct PresenceStore: Sendable {
     public func refresh(_ socketsByUser: [String: [String]]) async throws {
         try await self.redis.set(self.keys.instance(self.instanceID), "1", expireSeconds: self.ttlSeconds)
         for (userID, sockets) in socketsByUser where !sockets.isEmpty {
-            try await self.redis.sadd(self.keys.user(userID), sockets.map(self.member))
-            try await self.redis.expire(self.keys.user(userID), seconds: self.ttlSeconds)
+            try await self.redis.sadd(self.keys.user(userID), sockets.map(self.member), expireSeconds: self.ttlSeconds)
         }
     }
 

@@ -16,6 +16,23 @@ struct RedisIntegrationTests {
         return RedisClient(configuration: configuration)
     }
 
+    /// Members and expiry in one step: a set written this way always has its time to live, and
+    /// members with quotes or script syntax are data, never script.
+    @Test func setMembersAndExpiryAreWrittenTogether() async throws {
+        let client = try self.makeClient()
+        defer { client.shutdown() }
+        let key = "user_sockets:\(TestEnvironment.uniqueName("test"))"
+        let odd = "a') redis.call('FLUSHALL') --"
+        #expect(try await client.sadd(key, ["instance-a:sock-1", odd], expireSeconds: 600) == 2)
+        let ttl = try await client.ttl(key)
+        #expect(ttl > 590 && ttl <= 600)
+        #expect(try await client.smembers(key) == ["instance-a:sock-1", odd])
+        #expect(try await client.sadd(key, ["instance-a:sock-1"], expireSeconds: 30) == 0)
+        #expect(try await client.ttl(key) <= 30)
+        #expect(try await client.sadd(key, [], expireSeconds: 30) == 0)
+        #expect(try await client.del([key]) == 1)
+    }
+
     @Test func presenceCommandsAsTheGatewayUsesThem() async throws {
         let client = try self.makeClient()
         defer { client.shutdown() }
