@@ -398,9 +398,11 @@ let package = Package(
         .testTarget(
             name: "NotificationServiceTests",
             dependencies: [
-                "NotificationService", "MongoStore", "SocketIO",
+                "HTTPRequestClient", "NotificationService", "MongoStore", "SocketIO",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -508,6 +510,7 @@ let package = Package(
             dependencies: [
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Console",
+                "HTTPRequestClient",
                 "AMQPClient",
                 "BoltClient",
                 "FlowKit",

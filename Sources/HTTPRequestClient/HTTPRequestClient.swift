@@ -12,7 +12,7 @@ import NIOSSL
 public struct HTTPRequestClient: Sendable {
     /// Where requests go.
     public struct Endpoint: Sendable, Equatable {
-        /// `https`: the connection is TLS with the system's trust roots, checking `host`.
+        /// `https`: the connection is TLS (the client's `tlsConfiguration`), checking `host`.
         public var tls: Bool
         public var host: String
         public var port: Int
@@ -44,16 +44,20 @@ public struct HTTPRequestClient: Sendable {
     public let timeout: Duration
     /// The largest answer body accepted; a larger one fails with `bodyTooLarge`.
     public let bodyLimit: Int
+    /// The TLS settings of an `https` endpoint: by default the system's trust roots.
+    public let tlsConfiguration: TLSConfiguration
     let group: any EventLoopGroup
 
     /// A client for `endpoint`; nothing connects until ``send(_:path:headers:body:)``.
     public init(
         endpoint: Endpoint, timeout: Duration, bodyLimit: Int,
+        tlsConfiguration: TLSConfiguration = .makeClientConfiguration(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.endpoint = endpoint
         self.timeout = timeout
         self.bodyLimit = bodyLimit
+        self.tlsConfiguration = tlsConfiguration
         self.group = group
     }
 
@@ -68,6 +72,7 @@ public struct HTTPRequestClient: Sendable {
         let loop = self.group.next()
         let promise = loop.makePromise(of: Response.self)
         let bodyLimit = self.bodyLimit
+        let tlsConfiguration = self.tlsConfiguration
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: loop)
@@ -75,7 +80,7 @@ public struct HTTPRequestClient: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if endpoint.tls {
-                            let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                            let context = try NIOSSLContext(configuration: tlsConfiguration)
                             try channel.pipeline.syncOperations.addHandler(
                                 try NIOSSLClientHandler(context: context, serverHostname: endpoint.host))
                         }
@@ -157,7 +162,11 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.promise.fail(HTTPRequestError(.connectionClosed, "connection failed", underlying: error))
+        if case NIOSSLError.handshakeFailed = error {
+            self.promise.fail(HTTPRequestError(.connectionFailed, "TLS handshake failed", underlying: error))
+        } else {
+            self.promise.fail(HTTPRequestError(.connectionClosed, "connection failed", underlying: error))
+        }
         context.close(promise: nil)
     }
 }
