@@ -14,6 +14,7 @@ public struct HTTPRequestClient: Sendable {
     public struct Endpoint: Sendable, Equatable {
         /// `https`: the connection is TLS (the client's `tlsConfiguration`), checking `host`.
         public var tls: Bool
+        /// A name or an address; also the name the TLS certificate must carry.
         public var host: String
         public var port: Int
 
@@ -39,6 +40,7 @@ public struct HTTPRequestClient: Sendable {
         public var body: [UInt8]
     }
 
+    /// Where every request of this client goes.
     public let endpoint: Endpoint
     /// Bounds the connection set-up, then the answer.
     public let timeout: Duration

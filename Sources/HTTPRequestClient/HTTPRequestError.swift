@@ -4,28 +4,19 @@ public struct HTTPRequestError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is. New kinds may come in later versions: compare with `==`, or
     /// `switch` with a `default`.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
-        enum Base: String, Hashable, Sendable {
-            case connectionFailed
-            case connectionClosed
-            case timeout
-            case bodyTooLarge
-        }
+        /// The kind's name, e.g. `timeout`, for logs.
+        public let description: String
 
-        let base: Base
-
-        /// The TCP (or TLS) connection could not be set up: refused, unresolvable, or not within
-        /// the timeout (``HTTPRequestError/underlying`` holds NIO's error).
-        public static let connectionFailed = Kind(base: .connectionFailed)
+        /// The TCP connection or the TLS handshake failed: refused, unresolvable, an untrusted
+        /// certificate, or not within the timeout (``HTTPRequestError/underlying`` holds NIO's error).
+        public static let connectionFailed = Kind(description: "connectionFailed")
         /// The peer closed the connection, or it failed, before the whole answer arrived.
-        public static let connectionClosed = Kind(base: .connectionClosed)
+        public static let connectionClosed = Kind(description: "connectionClosed")
         /// No whole answer came within the timeout; the connection is closed.
-        public static let timeout = Kind(base: .timeout)
+        public static let timeout = Kind(description: "timeout")
         /// The answer's body is larger than the client's `bodyLimit`; the connection is closed
         /// without reading the rest.
-        public static let bodyTooLarge = Kind(base: .bodyTooLarge)
-
-        /// The kind's name, e.g. `timeout`, for logs.
-        public var description: String { self.base.rawValue }
+        public static let bodyTooLarge = Kind(description: "bodyTooLarge")
     }
 
     /// What kind of failure this is.
