@@ -1,12 +1,11 @@
 import Foundation
-import NIOCore
+import HTTPRequestClient
 import NIOHTTP1
-import NIOPosix
 
 /// Reads queue figures that AMQP does not give (unacknowledged messages, publish and deliver rates)
 /// from RabbitMQ's management HTTP API (`RABBITMQ_MANAGEMENT_URI`, e.g.
 /// `http://guest:guest@127.0.0.1:15672`): `GET /api/queues/<vhost>/<queue>`, one short connection
-/// per request, bounded by a timeout.
+/// per request (`HTTPRequestClient`), bounded by a timeout.
 public struct ManagementAPI: Sendable {
     /// What the API says of one queue.
     public struct QueueFigures: Sendable, Equatable {
@@ -27,13 +26,15 @@ public struct ManagementAPI: Sendable {
     }
 
     let endpoint: Endpoint
-    let timeout: Duration
+    let client: HTTPRequestClient
 
     /// nil when `uri` is not `http://[user:password@]host[:port][/]`.
     public init?(uri: String, vhost: String = "/", timeout: Duration = .seconds(2)) {
         guard let endpoint = Self.parse(uri, vhost: vhost) else { return nil }
         self.endpoint = endpoint
-        self.timeout = timeout
+        // The body of one queue's answer is a few KiB; 4 MiB leaves room for any queue arguments.
+        self.client = HTTPRequestClient(
+            endpoint: .init(host: endpoint.host, port: endpoint.port), timeout: timeout, bodyLimit: 4 << 20)
     }
 
     static func parse(_ uri: String, vhost: String) -> Endpoint? {
@@ -88,79 +89,20 @@ public struct ManagementAPI: Sendable {
     }
 
     private func get(_ path: String) async throws -> (Int, [UInt8]) {
-        let endpoint = self.endpoint
-        let group = MultiThreadedEventLoopGroup.singleton
-        let promise = group.next().makePromise(of: (Int, [UInt8]).self)
-        let channel: any Channel
+        var headers: HTTPHeaders = ["Accept": "application/json"]
+        if let authorization = self.endpoint.authorization {
+            headers.add(name: "Authorization", value: authorization)
+        }
         do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(TimeAmount(self.timeout))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(ManagementResponseCollector(promise: promise))
-                    }
-                }
-                .connect(host: endpoint.host, port: endpoint.port).get()
-        } catch {
-            // No connection, no answer: the promise must not be left pending.
-            promise.fail(error)
-            throw error
+            let response = try await self.client.send(.GET, path: path, headers: headers)
+            return (response.status, response.body)
+        } catch let error as HTTPRequestError {
+            throw ManagementAPIError(message: error.underlying.map { "\(error.message): \($0)" } ?? error.message)
         }
-        let timeout = channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
-            promise.fail(ManagementAPIError(message: "no answer within the timeout"))
-            channel.close(promise: nil)
-        }
-        defer {
-            timeout.cancel()
-            channel.close(promise: nil)
-        }
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-        head.headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
-        head.headers.add(name: "Accept", value: "application/json")
-        head.headers.add(name: "Connection", value: "close")
-        if let authorization = endpoint.authorization {
-            head.headers.add(name: "Authorization", value: authorization)
-        }
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        return try await promise.futureResult.get()
     }
 }
 
 public struct ManagementAPIError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { "RabbitMQ management API: \(self.message)" }
-}
-
-private final class ManagementResponseCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-
-    private let promise: EventLoopPromise<(Int, [UInt8])>
-    private var status = 0
-    private var body = ByteBuffer()
-
-    init(promise: EventLoopPromise<(Int, [UInt8])>) {
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.status = Int(head.status.code)
-        case .body(var part):
-            if self.body.readableBytes < 4 << 20 { self.body.writeBuffer(&part) }
-        case .end:
-            self.promise.succeed((self.status, Array(self.body.readableBytesView)))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.promise.fail(ManagementAPIError(message: "connection closed before the answer"))
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.promise.fail(error)
-        context.close(promise: nil)
-    }
 }

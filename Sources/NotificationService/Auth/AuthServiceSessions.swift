@@ -1,11 +1,11 @@
 import Crypto
 import Foundation
+import HTTPRequestClient
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOSSL
 import SocketIO
 
 /// Confirms an access token's session with the auth service, as the original REST guard does
@@ -39,41 +39,31 @@ public final class AuthServiceSessions: Sendable {
         }
     }
 
-    struct Endpoint: Sendable {
-        var tls: Bool
-        var host: String
-        var port: Int
-        var path: String
-
-        init?(_ base: String) {
-            guard let url = URL(string: base), let scheme = url.scheme?.lowercased(),
-                scheme == "http" || scheme == "https",
-                let host = url.host, !host.isEmpty
-            else { return nil }
-            self.tls = scheme == "https"
-            self.host = host
-            self.port = url.port ?? (self.tls ? 443 : 80)
-            let prefix = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
-            self.path = prefix + "/auth/info/by-access-token"
-        }
+    /// The auth service's `http[s]://host[:port][/prefix]` as an endpoint and the path to post to.
+    static func parse(_ base: String) -> (endpoint: HTTPRequestClient.Endpoint, path: String)? {
+        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else { return nil }
+        let prefix = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
+        return (.init(tls: scheme == "https", host: host, port: url.port), prefix + "/auth/info/by-access-token")
     }
 
-    private let endpoint: Endpoint
-    private let timeout: Duration
+    private let client: HTTPRequestClient
+    private let path: String
     private let cacheLifetime: Duration
     private let cache = NIOLockedValueBox<[String: (userID: String, until: ContinuousClock.Instant)]>([:])
-    private let group: any EventLoopGroup
     private let logger: Logger
 
     public init?(
         baseURL: String, timeout: Duration = .seconds(5), cacheLifetime: Duration = .seconds(300),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
-        guard let endpoint = Endpoint(baseURL) else { return nil }
-        self.endpoint = endpoint
-        self.timeout = timeout
+        guard let (endpoint, path) = Self.parse(baseURL) else { return nil }
+        // The answer is a small JSON object; 1 MiB is far beyond any real one.
+        self.client = HTTPRequestClient(endpoint: endpoint, timeout: timeout, bodyLimit: 1 << 20, group: group)
+        self.path = path
         self.cacheLifetime = cacheLifetime
-        self.group = group
         self.logger = logger
     }
 
@@ -127,73 +117,8 @@ public final class AuthServiceSessions: Sendable {
 
     /// One `POST` over a new connection (`Connection: close`), bounded by the timeout.
     private func post(_ body: String) async throws -> (status: Int, body: String) {
-        let endpoint = self.endpoint
-        let promise = self.group.next().makePromise(of: (Int, String).self)
-        let bootstrap = ClientBootstrap(group: self.group)
-            .connectTimeout(TimeAmount(self.timeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if endpoint.tls {
-                        let context = try NIOSSLContext(configuration: .makeClientConfiguration())
-                        try channel.pipeline.syncOperations.addHandler(
-                            try NIOSSLClientHandler(context: context, serverHostname: endpoint.host))
-                    }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise))
-                }
-            }
-        let channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
-        let timeout = channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
-            promise.fail(ChannelError.connectTimeout(TimeAmount(self.timeout)))
-            channel.close(promise: nil)
-        }
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path)
-        head.headers.add(name: "Host", value: endpoint.host)
-        head.headers.add(name: "Content-Type", value: "application/json")
-        head.headers.add(name: "Content-Length", value: String(body.utf8.count))
-        head.headers.add(name: "Connection", value: "close")
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        defer {
-            timeout.cancel()
-            channel.close(promise: nil)
-        }
-        let (status, text) = try await promise.futureResult.get()
-        return (status, text)
-    }
-}
-
-/// Collects one HTTP response and completes the promise at its end (or fails it if the
-/// connection closes first).
-private final class ResponseCollector: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-
-    private let promise: EventLoopPromise<(Int, String)>
-    private var status = 0
-    private var body = ByteBuffer()
-
-    init(promise: EventLoopPromise<(Int, String)>) {
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.status = Int(head.status.code)
-        case .body(var part):
-            if self.body.readableBytes < 1 << 20 { self.body.writeBuffer(&part) }
-        case .end:
-            self.promise.succeed((self.status, String(buffer: self.body)))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.promise.fail(ChannelError.eof)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.promise.fail(error)
-        context.close(promise: nil)
+        let response = try await self.client.send(
+            .POST, path: self.path, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+        return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 }
