@@ -10,7 +10,7 @@ import Prometheus
 /// One flow's HTTP server: `/health`, `/ready` and `/metrics` on the flow's own port, the flow's
 /// routes, and the WebSocket upgrade when the flow has WebSocket routes.
 public struct ServiceHost: Sendable {
-    public typealias Context = BasicWebSocketRequestContext
+    public typealias Context = ServiceRequestContext
 
     /// The service's name in logs and health answers (`notification`, `email-worker`, ...).
     public var name: String
