@@ -10,7 +10,7 @@ import Testing
 @testable import Console
 
 /// The review's findings (issue #16): host names answered, the `Secure` cookie, the throttle on
-/// wrong tokens, the body limit's status.
+/// wrong tokens, the body limit's status, the dead-letter page's real total.
 @Suite struct ConsoleHardeningTests {
     static let token = "unit-console-token"
 
@@ -180,6 +180,19 @@ import Testing
                 uri: "/api/queues/q1/dead-letters/purge", method: .post, headers: headers, body: limit)
             #expect(read.status == .badRequest)
         }
+    }
+
+    // MARK: The page's total
+
+    @Test func thePageTotalIsTheQueuesDepthWhileThePagesCoverTheLettersRead() {
+        let page = Page(oldestFirst: Array(1...25), page: 3, pageSize: 10, total: 1_500, readLimit: .letters)
+        #expect(page.total == 1_500)
+        #expect(page.read == 25)
+        #expect(page.pages == 3)
+        #expect(page.items == [5, 4, 3, 2, 1])
+        #expect(page.readLimit == .letters)
+        // A depth read before more letters arrived never says fewer than were read.
+        #expect(Page(oldestFirst: Array(1...5), page: 1, pageSize: 10, total: 3).total == 5)
     }
 }
 

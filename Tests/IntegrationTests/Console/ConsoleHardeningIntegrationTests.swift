@@ -1,12 +1,18 @@
+import AMQPClient
+import AMQPProtocol
 import Foundation
+import Logging
+import Messaging
 import NIOConcurrencyHelpers
 import NIOCore
 import RedisClient
+import ServiceLifecycle
 import Testing
 
 @testable import Console
 
-/// The review's findings that need the stack: the throughput write is one step.
+/// The review's findings that need the stack: the throughput write is one step, and a dead-letter
+/// read stops at its byte budget.
 @Suite struct ConsoleHardeningIntegrationTests {
     /// Redis, with every second command of the test failing before it is sent: what a connection
     /// lost between two commands (or a process stopped between them) looks like.
@@ -48,5 +54,65 @@ import Testing
             return
         }
         #expect((1...Int64(ThroughputRecorder.keyLifetimeSeconds)).contains(seconds), "TTL \(seconds)")
+    }
+
+    /// Letters are read until their bodies exceed the byte budget; the page then says the queue's
+    /// real depth and why it shows fewer.
+    @Test func aDeadLetterReadStopsAtItsByteBudget() async throws {
+        let queue = TestEnvironment.uniqueName("test.console-budget")
+        let dlq = "\(queue).dlq"
+        let connection = try await AMQPConnection.connect(
+            configuration: try AMQPConnectionConfiguration(uri: TestEnvironment.rabbitMQURI))
+        let channel = try await connection.openChannel()
+        try await channel.queueDeclare(dlq, durable: false, autoDelete: false)
+        for n in 1...4 {
+            try await channel.publish(
+                ByteBuffer(repeating: UInt8(ascii: "a"), count: 100), routingKey: dlq,
+                properties: AMQPBasicProperties(messageID: "budget-\(n)"))
+        }
+        try await eventually("four letters in \(dlq)") { try await MessagingHarness.depth(of: dlq) == 4 }
+        let client = try MessagingHarness.makeClient()
+        let letters = DeadLetterQueue(client: client, topology: QueueTopology(queue: queue))
+        let result: Result<[(ids: [String], reached: Bool)], any Error> = await Self.withClient(client) {
+            var reads: [(ids: [String], reached: Bool)] = []
+            // 150 bytes: the second letter crosses it, and is the last read.
+            let stopped = try await letters.list(limit: 10, byteBudget: 150)
+            reads.append((stopped.letters.map(\.id), stopped.reachedByteBudget))
+            let whole = try await letters.list(limit: 10, byteBudget: 1_000)
+            reads.append((whole.letters.map(\.id), whole.reachedByteBudget))
+            let counted = try await letters.list(limit: 3, byteBudget: 1_000)
+            reads.append((counted.letters.map(\.id), counted.reachedByteBudget))
+            return reads
+        }
+        let depthAfter = try await MessagingHarness.depth(of: dlq)
+        try await channel.queueDelete(dlq)
+        await connection.close()
+        let reads = try result.get()
+        #expect(reads[0].ids == ["budget-1", "budget-2"])
+        #expect(reads[0].reached)
+        #expect(reads[1].ids == ["budget-1", "budget-2", "budget-3", "budget-4"])
+        #expect(!reads[1].reached)
+        #expect(reads[2].ids.count == 3)
+        #expect(!reads[2].reached)
+        // Reading puts every letter back.
+        #expect(depthAfter == 4)
+    }
+
+    static func withClient<Value: Sendable>(
+        _ client: AMQPClient, _ body: @Sendable () async throws -> Value
+    ) async -> Result<Value, any Error> {
+        let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test.group")))
+        return await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try? await group.run() }
+            let result: Result<Value, any Error>
+            do {
+                result = .success(try await body())
+            } catch {
+                result = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            await tasks.waitForAll()
+            return result
+        }
     }
 }
