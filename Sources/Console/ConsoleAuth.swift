@@ -13,10 +13,16 @@ public struct ConsoleAuth: Sendable {
     /// How long a sign-in lasts.
     public static let sessionLifetime: TimeInterval = 12 * 3600
 
+    /// The shortest `CONSOLE_TOKEN` the console starts with.
+    public static let minimumTokenLength = 16
+
     private let token: [UInt8]
     private let key: SymmetricKey
+    /// Whether the cookie carries `Secure` (`CONSOLE_SECURE_COOKIE`: the console is reached over TLS).
+    public let secureCookie: Bool
 
-    public init(token: String) {
+    public init(token: String, secureCookie: Bool = false) {
+        self.secureCookie = secureCookie
         self.token = Array(token.utf8)
         self.key = SymmetricKey(data: SHA256.hash(data: Array("decode-async console session".utf8) + self.token))
     }
@@ -61,10 +67,17 @@ public struct ConsoleAuth: Sendable {
     /// The `Set-Cookie` value that signs in.
     public func signInCookie(now: Date = Date()) -> String {
         "\(Self.cookieName)=\(self.sessionValue(now: now)); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(Self.sessionLifetime))"
+            + (self.secureCookie ? "; Secure" : "")
     }
 
     /// The `Set-Cookie` value that signs out.
     public static let signOutCookie = "\(cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+
+    /// ``signOutCookie``, with `Secure` when the sign-in cookie has it (a browser lets only a secure
+    /// response replace a `Secure` cookie).
+    public var signOutCookieValue: String {
+        Self.signOutCookie + (self.secureCookie ? "; Secure" : "")
+    }
 
     /// Whether a request carries a valid session cookie or bearer token.
     public func isAuthorized(cookieHeader: String?, authorization: String?, now: Date = Date()) -> Bool {

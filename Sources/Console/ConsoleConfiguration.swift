@@ -26,6 +26,10 @@ public struct ConsoleConfiguration: Sendable {
     public var managementURI: String?
     public var redisURI: String?
     public var graph: Graph?
+    /// `CONSOLE_ALLOWED_HOSTS`: further `Host` names the console answers (``ConsoleHostPolicy``).
+    public var allowedHosts: [String] = []
+    /// `CONSOLE_SECURE_COOKIE`: the session cookie carries `Secure`.
+    public var secureCookie = false
 
     public init(token: String) {
         self.token = token

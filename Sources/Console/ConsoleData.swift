@@ -23,6 +23,8 @@ public final class ConsoleData: Sendable {
 
     /// Most dead letters read from one DLQ for the page (the oldest ones).
     public static let deadLetterReadLimit = 1_000
+    /// Most body bytes held from one read of a DLQ: reading stops once the letters read exceed it.
+    public static let deadLetterByteBudget = 8 << 20
     /// Most retry queues looked for per queue (`<queue>.retry.1` ...).
     static let maxRetryQueues = 20
 
@@ -48,6 +50,8 @@ public final class ConsoleData: Sendable {
         var readAt: ContinuousClock.Instant
         var letters: [DeadLetterQueue.Letter]
         var previews: [DeadLetterView]
+        /// What stopped the read before the end of the queue, if anything.
+        var readLimit: ReadLimit?
     }
 
     /// How long a queue's letters are shown from the last read while its depth stays the same.
@@ -211,8 +215,14 @@ public final class ConsoleData: Sendable {
         return DeadLetterQueue(client: self.broker, topology: QueueTopology(queue: queue))
     }
 
+    /// A page of the letters read; `total` is the dead-letter queue's depth, which can be more than
+    /// the letters read (``deadLetterReadLimit``, ``deadLetterByteBudget``: `read` and `read_limit`
+    /// say so).
     public func deadLetterPage(queue: String, page: Int, pageSize: Int) async throws -> Page<DeadLetterView> {
-        Page(oldestFirst: try await self.snapshot(of: queue).previews, page: page, pageSize: pageSize)
+        let snapshot = try await self.snapshot(of: queue)
+        return Page(
+            oldestFirst: snapshot.previews, page: page, pageSize: pageSize, total: Int(snapshot.depth),
+            readLimit: snapshot.readLimit)
     }
 
     public func deadLetter(queue: String, id: String) async throws -> DeadLetterView? {
@@ -239,9 +249,10 @@ public final class ConsoleData: Sendable {
             {
                 return cached
             }
-            let letters = try await self.readLetters(queue)
+            let (letters, readLimit) = try await self.readLetters(queue)
             let snapshot = LetterSnapshot(
-                depth: depth, readAt: now, letters: letters, previews: letters.map { DeadLetterView($0) })
+                depth: depth, readAt: now, letters: letters, previews: letters.map { DeadLetterView($0) },
+                readLimit: readLimit)
             self.snapshots.withLockedValue { $0[queue] = snapshot }
             return snapshot
         }
@@ -252,12 +263,15 @@ public final class ConsoleData: Sendable {
         self.snapshots.withLockedValue { $0[queue] = nil }
     }
 
-    private func readLetters(_ queue: String) async throws -> [DeadLetterQueue.Letter] {
+    private func readLetters(_ queue: String) async throws -> ([DeadLetterQueue.Letter], ReadLimit?) {
         let dlq = try self.deadLetters(of: queue)
         do {
-            return try await dlq.list(limit: Self.deadLetterReadLimit)
+            let (letters, reachedBudget) = try await dlq.list(
+                limit: Self.deadLetterReadLimit, byteBudget: Self.deadLetterByteBudget)
+            if reachedBudget { return (letters, .bytes) }
+            return (letters, letters.count >= Self.deadLetterReadLimit ? .letters : nil)
         } catch let error as AMQPClientError where error.replyCode == 404 {
-            return []
+            return ([], nil)
         }
     }
 

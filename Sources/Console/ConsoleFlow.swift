@@ -37,7 +37,11 @@ public enum ConsoleFlow {
         let data = ConsoleData(
             broker: dependencies.broker, queues: configuration.queues, management: management, redis: redis,
             mongo: dependencies.mongo, graph: graph, logger: logger)
-        let routes = try ConsoleRoutes(token: configuration.token, data: data, logger: logger)
+        let routes = try ConsoleRoutes(
+            token: configuration.token, data: data, logger: logger,
+            hosts: ConsoleHostPolicy(
+                bindHost: configuration.http.host, port: configuration.http.port, allowed: configuration.allowedHosts),
+            secureCookie: configuration.secureCookie)
         // The Bolt client is a service of its own; the Redis client is only closed (its `run()`
         // would keep a subscriber connection the console does not need).
         let services: [any Service] = [bolt].compactMap { $0 } + [ConsoleRedis(redis: redis)]

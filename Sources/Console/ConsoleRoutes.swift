@@ -12,31 +12,42 @@ import NIOCore
 ///   resources). Without a session, `/` redirects to `/login`.
 /// - `/api/...`: JSON, with the session cookie or `Authorization: Bearer <token>`; 401 otherwise.
 ///
-/// Every POST with an `Origin` header that is not the request's own origin is refused with 403,
-/// before anything else is looked at.
+/// A request whose `Host` is not one the console is known by is answered 421 (``ConsoleHostPolicy``),
+/// and every POST with an `Origin` header that is not the request's own origin is refused with 403,
+/// before anything else is looked at. Wrong tokens are throttled per client address
+/// (``SignInThrottle``).
 public struct ConsoleRoutes: Sendable {
     let auth: ConsoleAuth
     let data: ConsoleData
     let assets: ConsoleAssets
     let logger: Logger
+    let hosts: ConsoleHostPolicy
+    let throttle: SignInThrottle
 
-    public init(token: String, data: ConsoleData, logger: Logger) throws {
-        self.auth = ConsoleAuth(token: token)
+    /// `hosts`: the `Host` names answered (by default the loopback names on any port).
+    public init(
+        token: String, data: ConsoleData, logger: Logger,
+        hosts: ConsoleHostPolicy = ConsoleHostPolicy(bindHost: "127.0.0.1", port: 0), secureCookie: Bool = false,
+        throttle: SignInThrottle = SignInThrottle()
+    ) throws {
+        self.auth = ConsoleAuth(token: token, secureCookie: secureCookie)
         self.data = data
         self.assets = try ConsoleAssets.load()
         self.logger = logger
+        self.hosts = hosts
+        self.throttle = throttle
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
-        router.add(middleware: ConsoleGuard<Context>(auth: self.auth))
+        router.add(middleware: ConsoleGuard<Context>(auth: self.auth, hosts: self.hosts))
         router.get("login") { _, _ in
             self.assets.page(self.assets.loginPage(), status: .ok)
         }
-        router.post("login") { request, _ in
-            try await self.signIn(request)
+        router.post("login") { request, context in
+            try await self.signIn(request, address: Self.clientAddress(context))
         }
         router.post("logout") { _, _ in
-            Response(status: .seeOther, headers: [.location: "/login", .setCookie: ConsoleAuth.signOutCookie])
+            Response(status: .seeOther, headers: [.location: "/login", .setCookie: self.auth.signOutCookieValue])
         }
         router.get("/") { request, _ in
             guard self.isAuthorized(request) else {
@@ -49,7 +60,8 @@ public struct ConsoleRoutes: Sendable {
         }
         // The API's own guard: it runs for every route of the group however the path is spelled
         // (the router ignores empty segments, so `//api/...` reaches these routes too).
-        let api = router.group("api").add(middleware: ConsoleAPIGuard<Context>(auth: self.auth))
+        let api = router.group("api").add(
+            middleware: ConsoleAPIGuard<Context>(auth: self.auth, throttle: self.throttle))
         api.get("overview") { _, _ in
             Self.json(await self.data.overview())
         }
@@ -122,14 +134,37 @@ public struct ConsoleRoutes: Sendable {
         self.auth.isAuthorized(cookieHeader: request.headers[.cookie], authorization: request.headers[.authorization])
     }
 
-    func signIn(_ request: Request) async throws -> Response {
+    /// The client's IP address (the proxy's, behind a proxy: `X-Forwarded-For` is not trusted), or
+    /// `unknown` when the context does not know it.
+    static func clientAddress<Context: RequestContext>(_ context: Context) -> String {
+        (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// 429 with `Retry-After`: too many wrong tokens from one address.
+    static func tooManyAttempts(retryAfter seconds: Int) -> Response {
+        var response = Self.error(.tooManyRequests, "too many wrong tokens; try again in \(seconds) s")
+        response.headers[.retryAfter] = String(seconds)
+        return response
+    }
+
+    func signIn(_ request: Request, address: String) async throws -> Response {
+        if let seconds = self.throttle.retryAfter(address: address) {
+            self.logger.notice("console: sign-in throttled", metadata: ["client": "\(address)"])
+            var page = self.assets.page(
+                self.assets.loginPage(error: "Too many wrong tokens. Try again in \(seconds) s."),
+                status: .tooManyRequests)
+            page.headers[.retryAfter] = String(seconds)
+            return page
+        }
         let body = try await request.body.collect(upTo: 16_384)
         let token = Self.formField("token", in: String(buffer: body))
         guard let token, self.auth.isToken(token) else {
-            self.logger.notice("console: sign-in refused")
+            self.throttle.recordFailure(address: address)
+            self.logger.notice("console: sign-in refused", metadata: ["client": "\(address)"])
             return self.assets.page(
                 self.assets.loginPage(error: "That is not the console token."), status: .unauthorized)
         }
+        self.throttle.recordSuccess(address: address)
         self.logger.info("console: signed in")
         return Response(status: .seeOther, headers: [.location: "/", .setCookie: self.auth.signInCookie()])
     }
@@ -159,14 +194,19 @@ public struct ConsoleRoutes: Sendable {
             }
         } catch let error as ConsoleRequestError {
             return Self.error(.badRequest, error.message)
+        } catch is NIOTooManyBytesError {
+            return Self.error(.contentTooLarge, "the body is over \(Self.maxBodyBytes) bytes")
         } catch {
             self.logger.warning("console: request failed", metadata: ["error": "\(error)"])
             return Self.error(.badGateway, "\(error)")
         }
     }
 
+    /// The largest JSON body the API reads (1 MiB); a longer one is answered 413.
+    static let maxBodyBytes = 1 << 20
+
     static func decode<Body: Decodable>(_ type: Body.Type, _ request: Request) async throws -> Body {
-        let body = try await request.body.collect(upTo: 1 << 20)
+        let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         do {
             return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
         } catch {
@@ -196,13 +236,18 @@ struct ConsoleRequestError: Error {
     var message: String
 }
 
-/// Refuses a state-changing request from another origin (403), on every route.
+/// Answers a request for another host name with 421 (DNS rebinding), and refuses a state-changing
+/// request from another origin (403), on every console route.
 struct ConsoleGuard<Context: RequestContext>: RouterMiddleware {
     let auth: ConsoleAuth
+    let hosts: ConsoleHostPolicy
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        guard self.hosts.allows(host: request.head.authority) else {
+            return ConsoleRoutes.error(.misdirectedRequest, "this console does not answer for that host name")
+        }
         if request.method != .get, request.method != .head {
             let host = request.head.authority
             guard ConsoleAuth.isSameOrigin(origin: request.headers[.origin], host: host) else {
@@ -216,15 +261,27 @@ struct ConsoleGuard<Context: RequestContext>: RouterMiddleware {
 /// The API's guard, on the `api` group: a request without a session or bearer token gets 401; a
 /// state change signed in by the session cookie must also name its origin (a browser always sends
 /// `Origin` with a POST; a request that carries the cookie without one is not the page's).
+///
+/// A wrong bearer token counts as a wrong sign-in (``SignInThrottle``): while an address is
+/// throttled its bearer requests get 429 without the token being compared.
 struct ConsoleAPIGuard<Context: RequestContext>: RouterMiddleware {
     let auth: ConsoleAuth
+    let throttle: SignInThrottle
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let authorization = request.headers[.authorization]
-        if self.auth.isAuthorized(cookieHeader: nil, authorization: authorization) {
-            return try await next(request, context)
+        if let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " {
+            let address = ConsoleRoutes.clientAddress(context)
+            if let seconds = self.throttle.retryAfter(address: address) {
+                return ConsoleRoutes.tooManyAttempts(retryAfter: seconds)
+            }
+            if self.auth.isAuthorized(cookieHeader: nil, authorization: authorization) {
+                self.throttle.recordSuccess(address: address)
+                return try await next(request, context)
+            }
+            self.throttle.recordFailure(address: address)
         }
         guard self.auth.isAuthorized(cookieHeader: request.headers[.cookie], authorization: nil) else {
             return ConsoleRoutes.error(.unauthorized, "sign in, or send Authorization: Bearer <CONSOLE_TOKEN>")

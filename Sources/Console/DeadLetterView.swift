@@ -78,22 +78,39 @@ public struct DeadLetterView: Codable, Sendable, Equatable {
     }
 }
 
+/// What stopped a read of a dead-letter queue before its end.
+public enum ReadLimit: String, Codable, Sendable, Equatable {
+    /// ``ConsoleData/deadLetterReadLimit`` letters were read.
+    case letters
+    /// The letters read exceeded ``ConsoleData/deadLetterByteBudget``.
+    case bytes
+}
+
 /// One page of a list, newest first.
 public struct Page<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
     public var items: [Item]
     /// 1-based.
     public var page: Int
     public var pageSize: Int
+    /// How many there are (for a dead-letter queue its depth), which can be more than were read.
     public var total: Int
+    /// The pages of the items read.
     public var pages: Int
+    /// How many were read (what the pages hold).
+    public var read: Int
+    /// What stopped the read early, when something did.
+    public var readLimit: ReadLimit?
 
     enum CodingKeys: String, CodingKey {
-        case items, page, total, pages
+        case items, page, total, pages, read
         case pageSize = "page_size"
+        case readLimit = "read_limit"
     }
 
     /// `oldestFirst` (queue order) reversed, then page `page` (clamped to the existing pages).
-    public init(oldestFirst: [Item], page: Int, pageSize: Int) {
+    /// `total`: how many there are when more than were read (never less than `oldestFirst.count`).
+    public init(oldestFirst: [Item], page: Int, pageSize: Int, total totalAll: Int? = nil, readLimit: ReadLimit? = nil)
+    {
         let size = max(1, pageSize)
         let total = oldestFirst.count
         let pages = max(1, (total + size - 1) / size)
@@ -103,7 +120,9 @@ public struct Page<Item: Codable & Sendable & Equatable>: Codable, Sendable, Equ
         self.items = start < total ? Array(newestFirst[start..<min(total, start + size)]) : []
         self.page = page
         self.pageSize = size
-        self.total = total
+        self.total = max(total, totalAll ?? 0)
         self.pages = pages
+        self.read = total
+        self.readLimit = readLimit
     }
 }

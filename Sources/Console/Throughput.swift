@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// Every serving process that knows a Redis (`REDIS_URI`, or the notification service's Redis)
 /// taps two of its metrics, `queue.message.consumed` (processed) and `queue.message.dead_lettered`,
 /// by queue, into 10-second buckets, and every 10 s adds them to Redis (`INCRBY` on
-/// `decode-async:throughput:<queue>:<kind>:<bucket start>`, kept 20 minutes). The instances' counts
+/// `decode-async:throughput:<queue>:<kind>:<bucket start>` and `EXPIRE` of 20 minutes, in one
+/// `EVAL`, see ``addScript``). The instances' counts
 /// add up in the same keys; the console reads the last 90 buckets (15 minutes) with one `MGET` per
 /// queue and kind.
 public final class ThroughputRecorder: Sendable {
@@ -67,13 +68,34 @@ public final class ThroughputRecorder: Sendable {
         }
     }
 
+    /// Adds a count and sets the key's lifetime in one step: Redis runs a script without running
+    /// anything else meanwhile, and one command cannot be cut in two by a lost connection or a
+    /// stopped process (two commands, `INCRBY` then `EXPIRE`, could leave a key that never
+    /// expires, and a retry after a failed `EXPIRE` would count twice).
+    static let addScript = """
+        local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        return total
+        """
+
+    /// The one command that adds `count` to a bucket's key.
+    static func addCommand(key name: String, count: Int64) -> [RESPArgument] {
+        [
+            "EVAL", .string(Self.addScript), "1", .string(name), .string(String(count)),
+            .string(String(keyLifetimeSeconds)),
+        ]
+    }
+
     /// Adds the pending counts to Redis; counts that could not be written are kept for the next try.
     public func flush(to redis: RedisClient) async {
+        await self.flush(to: RedisCommandSender(redis: redis))
+    }
+
+    func flush(to redis: some ThroughputRedis) async {
         for (key, count) in self.drain() {
             do {
                 let name = Self.redisKey(queue: key.queue, kind: key.kind, bucket: key.bucket)
-                try await redis.send(["INCRBY", .string(name), .string(String(count))])
-                try await redis.send(["EXPIRE", .string(name), .string(String(Self.keyLifetimeSeconds))])
+                _ = try await redis.send(Self.addCommand(key: name, count: count))
             } catch {
                 self.pending.withLockedValue { $0[key, default: 0] += count }
             }
@@ -125,6 +147,19 @@ public final class ThroughputRecorder: Sendable {
             default: 0
             }
         }
+    }
+}
+
+/// Where the recorder writes: Redis, or in tests a wrapper that fails some commands.
+protocol ThroughputRedis: Sendable {
+    func send(_ arguments: [RESPArgument]) async throws -> RESPValue
+}
+
+struct RedisCommandSender: ThroughputRedis {
+    let redis: RedisClient
+
+    func send(_ arguments: [RESPArgument]) async throws -> RESPValue {
+        try await self.redis.send(arguments)
     }
 }
 

@@ -9,7 +9,7 @@ import Prometheus
 /// One flow's HTTP server: `/health`, `/ready` and `/metrics` on the flow's own port, the flow's
 /// routes, on the flow's own HTTP server when it has one (Socket.IO's, with the WebSocket upgrade).
 public struct ServiceHost: Sendable {
-    public typealias Context = BasicRequestContext
+    public typealias Context = ServiceRequestContext
 
     /// The service's name in logs and health answers (`notification`, `email-worker`, ...).
     public var name: String

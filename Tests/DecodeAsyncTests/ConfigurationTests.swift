@@ -236,7 +236,7 @@ struct ConfigurationTests {
         environment["JWT_ACCESS_TOKEN_SECRET"] = "jwt-signing-key"
         environment["RABBITMQ_URI"] = "amqp://decode:broker-pw@rabbit:5672/prod"
         environment["SMTP_PASS"] = "smtp-pw"
-        environment["CONSOLE_TOKEN"] = "console-pw"
+        environment["CONSOLE_TOKEN"] = "console-pw-0123456789"
         var settings = SettingsReader(
             reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
         )
@@ -251,7 +251,7 @@ struct ConfigurationTests {
         #expect(shown["SMTP_HOST"]?.source == .defaultValue)
         #expect(settings.entries.filter { $0.variable == "MONGO_URI" }.count == 1)
         let everything = settings.entries.map(\.shownValue).joined(separator: " ")
-        for secret in ["jwt-signing-key", "broker-pw", "smtp-pw", "s3cret-graph", "console-pw"] {
+        for secret in ["jwt-signing-key", "broker-pw", "smtp-pw", "s3cret-graph", "console-pw-0123456789"] {
             #expect(!everything.contains(secret))
         }
         // Each variable is read once, also when the console shares the flows' Redis and graph.
@@ -265,7 +265,7 @@ struct ConfigurationTests {
             self.errors([:], services: [.console]) == [
                 "CONSOLE_TOKEN is missing: expected the console's sign-in token (e.g. openssl rand -hex 32)"
             ])
-        let configuration = try self.load(["CONSOLE_TOKEN": "t"], services: [.console])
+        let configuration = try self.load(["CONSOLE_TOKEN": Self.consoleToken], services: [.console])
         let console = try #require(configuration.console)
         #expect(console.http == HTTPBinding(host: "127.0.0.1", port: 4010))
         #expect(console.queues == ["notification_queue", "email_queue", "neo4j_sync_queue"])
@@ -277,7 +277,7 @@ struct ConfigurationTests {
 
     @Test func theConsoleReadsItsSourcesOrSharesTheFlows() throws {
         var environment = Self.complete
-        environment["CONSOLE_TOKEN"] = "t"
+        environment["CONSOLE_TOKEN"] = Self.consoleToken
         environment["CONSOLE_QUEUES"] = " a , b ,,"
         environment["RABBITMQ_MANAGEMENT_URI"] = "http://guest:guest@127.0.0.1:15672"
         environment["REDIS_URI"] = "redis://cache:6380"
@@ -295,9 +295,37 @@ struct ConfigurationTests {
         #expect(shared.console?.redisURI == shared.notifications?.redisURI)
     }
 
+    /// A console token long enough for ``ConsoleAuth/minimumTokenLength``.
+    static let consoleToken = "console-token-0123456789"
+
+    @Test func aShortConsoleTokenStopsStartUpWithoutShowingIt() throws {
+        let problems = self.errors(["CONSOLE_TOKEN": "fifteen-chars!!"], services: [.console])
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("CONSOLE_TOKEN=\"***\" is invalid") == true, "\(problems)")
+        #expect(problems.first?.contains("at least 16 characters") == true)
+        #expect(problems.first?.contains("fifteen") == false)
+        #expect(self.errors(["CONSOLE_TOKEN": "sixteen-chars!!!"], services: [.console]).isEmpty)
+    }
+
+    @Test func theConsoleReadsItsAllowedHostsAndCookieFlag() throws {
+        let plain = try #require(try self.load(["CONSOLE_TOKEN": Self.consoleToken], services: [.console]).console)
+        #expect(plain.allowedHosts.isEmpty)
+        #expect(!plain.secureCookie)
+        let proxied = try #require(
+            try self.load(
+                [
+                    "CONSOLE_TOKEN": Self.consoleToken, "CONSOLE_ALLOWED_HOSTS": " console.example.com , ops:8443,,",
+                    "CONSOLE_SECURE_COOKIE": "true",
+                ], services: [.console]
+            ).console)
+        #expect(proxied.allowedHosts == ["console.example.com", "ops:8443"])
+        #expect(proxied.secureCookie)
+    }
+
     @Test func aManagementURIThatIsNotHTTPStopsStartUp() {
         let problems = self.errors(
-            ["CONSOLE_TOKEN": "t", "RABBITMQ_MANAGEMENT_URI": "https://rabbit:15671"], services: [.console])
+            ["CONSOLE_TOKEN": Self.consoleToken, "RABBITMQ_MANAGEMENT_URI": "https://rabbit:15671"],
+            services: [.console])
         #expect(problems.count == 1)
         #expect(problems.first?.hasPrefix("RABBITMQ_MANAGEMENT_URI=\"https://rabbit:15671\" is invalid") == true)
     }

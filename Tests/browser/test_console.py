@@ -48,6 +48,8 @@ CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 SCREENSHOTS = os.path.join(REPO, ".stack", "screenshots")
 RUN = "%08x" % random.randrange(1 << 32)
 TOKEN = secrets.token_hex(16)
+# A name the browser resolves to the console's address, as a DNS rebinding attack would make it.
+REBOUND_HOST = "console-rebound.test"
 TEST_QUEUE = "console_test_" + RUN
 FLOW_QUEUES = ["notification_queue", "email_queue", "neo4j_sync_queue"]
 # Bounds on waiting (the page refreshes every 2 s; a consumer dead-letters at once).
@@ -455,6 +457,18 @@ def a_cross_origin_post_is_refused(ctx):
                                         dict(headers, Origin="http://evil.example"))
         check(status == 403, "bearer POST with a foreign Origin: HTTP %s" % status)
         check(dlq_depth(TEST_QUEUE) == 1, "a refused request changed the DLQ")
+        # DNS rebinding: a page on a name that resolves to the console's address (here by the
+        # browser's resolver rule) sends that name as Host, and gets 421 without reaching a route.
+        rebound = "http://%s:%d" % (REBOUND_HOST, ctx.service.ports["console"])
+        check(page.goto(rebound + "/").status == 421, "a rebound name's page was answered")
+        check(page.goto(rebound + "/api/overview").status == 421, "a rebound name's API call was answered")
+        status, _ = ctx.service.request("GET", "/api/overview",
+                                        headers={"Authorization": "Bearer " + TOKEN, "Host": REBOUND_HOST})
+        check(status == 421, "bearer request for another Host: HTTP %s" % status)
+        # A body over 1 MB is refused as too large (413), not as a failed server (502).
+        status, _ = ctx.service.request("POST", "/api/queues/%s/dead-letters/delete" % TEST_QUEUE,
+                                        b" " * ((1 << 20) + 1), dict(headers, Origin=ctx.service.base))
+        check(status == 413, "a body over 1 MB: HTTP %s" % status)
         status, answer = ctx.service.request("POST", "/api/queues/%s/dead-letters/delete" % TEST_QUEUE,
                                              {"ids": ["console-csrf-" + RUN]}, dict(headers, Origin=ctx.service.base))
         check(status == 200 and answer == {"deleted": 1}, "same-origin delete: HTTP %s %s" % (status, answer))
@@ -573,7 +587,9 @@ def main():
                                     channel.queue_declare(queue=TEST_QUEUE + ".dlq", durable=True)))
         service.start()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True,
+                args=["--no-sandbox", "--host-resolver-rules=MAP %s 127.0.0.1" % REBOUND_HOST])
             context = Context(browser, service, foreign)
             report.run(TESTS, context)
             browser.close()

@@ -50,6 +50,18 @@ grep -q '^decode-async: configuration: CONSOLE_TOKEN is missing' "$WORK/noconsol
 	fail "serve console without CONSOLE_TOKEN: unexpected message: $(cat "$WORK/noconsole.err")"
 ok "serve console without CONSOLE_TOKEN stops start-up with exit 78 and names it"
 
+# A guessable console token stops start-up too, without the token in the message.
+set +e
+(cd "$WORK" && env -i PATH="$PATH" CONSOLE_TOKEN=short-secret-15 timeout 60 "$BIN" serve console >"$WORK/shorttoken.out" \
+	2>"$WORK/shorttoken.err")
+status=$?
+set -e
+[ "$status" -eq 78 ] || fail "serve console with a 15-character CONSOLE_TOKEN: exit status $status, expected 78"
+grep -q '^decode-async: configuration: CONSOLE_TOKEN="\*\*\*" is invalid: expected at least 16 characters' \
+	"$WORK/shorttoken.err" || fail "short CONSOLE_TOKEN: unexpected message: $(cat "$WORK/shorttoken.err")"
+if grep -q 'short-secret-15' "$WORK/shorttoken.err" "$WORK/shorttoken.out"; then fail "the short token was printed"; fi
+ok "serve console with a CONSOLE_TOKEN under 16 characters stops start-up with exit 78 and masks it"
+
 # Secrets never reach `config` output.
 (cd "$WORK" && env -i PATH="$PATH" NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_USER=root NEO4J_PASSWORD=graph-secret-1 \
 	JWT_ACCESS_TOKEN_SECRET=jwt-secret-2 MONGO_URI=mongodb://u:mongo-secret-3@127.0.0.1/decode "$BIN" config >"$WORK/config.out")

@@ -240,6 +240,11 @@ function renderLetters(queue, page) {
     el("button", {type: "button", class: "link", disabled: page.page <= 1 ? "" : null, onclick: () => goTo(queue, page.page - 1)}, "‹ Newer"),
     el("span", {}, " page " + page.page + " of " + page.pages + " "),
     el("button", {type: "button", class: "link", disabled: page.page >= page.pages ? "" : null, onclick: () => goTo(queue, page.page + 1)}, "Older ›"));
+  if (page.read_limit) {
+    const why = page.read_limit === "bytes" ? "reading stopped at 8 MB of letters" : "the console reads at most 1,000 letters";
+    pager.appendChild(el("span", {class: "read-limit"},
+      " · showing the oldest " + page.read + " of " + page.total + " (" + why + ")"));
+  }
 }
 
 async function loadLetters(queue) {

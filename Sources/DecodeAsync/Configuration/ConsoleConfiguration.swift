@@ -17,7 +17,15 @@ extension ConsoleConfiguration {
         self.init(
             token: settings.requiredString(
                 "CONSOLE_TOKEN", secret: true, expected: "the console's sign-in token (e.g. openssl rand -hex 32)"))
+        if !self.token.isEmpty, self.token.count < ConsoleAuth.minimumTokenLength {
+            settings.invalid(
+                "CONSOLE_TOKEN", value: self.token, secret: true,
+                expected: "at least \(ConsoleAuth.minimumTokenLength) characters (e.g. openssl rand -hex 32)")
+        }
         self.http = http
+        self.allowedHosts = (settings.string("CONSOLE_ALLOWED_HOSTS") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.secureCookie = settings.bool("CONSOLE_SECURE_COOKIE", default: false)
         self.queues = (settings.string("CONSOLE_QUEUES", default: Self.defaultQueues.joined(separator: ",")) ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if self.queues.isEmpty {

@@ -56,8 +56,9 @@ struct SettingsReader {
     }
 
     /// Records a value that passed the basic checks but that a client refuses (e.g. a URI parameter).
-    mutating func invalid(_ variable: String, value: String, expected: String) {
-        self.fail(variable, value: value, secret: false, expected: expected)
+    /// A `secret` value is shown masked.
+    mutating func invalid(_ variable: String, value: String, secret: Bool = false, expected: String) {
+        self.fail(variable, value: value, secret: secret, expected: expected)
     }
 
     // MARK: Typed reads

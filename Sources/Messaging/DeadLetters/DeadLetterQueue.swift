@@ -38,17 +38,28 @@ public struct DeadLetterQueue: Sendable {
 
     /// Reads up to `limit` dead letters without removing them (they are requeued in order).
     public func list(limit: Int = 100) async throws -> [Letter] {
+        try await self.list(limit: limit, byteBudget: .max).letters
+    }
+
+    /// Reads up to `limit` dead letters without removing them (they are requeued in order), and
+    /// stops early once the bodies read add up to more than `byteBudget` bytes (the letter that
+    /// crossed it is kept): `reachedByteBudget` says whether that stopped the read.
+    public func list(limit: Int, byteBudget: Int) async throws -> (letters: [Letter], reachedByteBudget: Bool) {
         try await self.client.withChannel { channel in
             var letters: [Letter] = []
             var lastTag: UInt64?
-            while letters.count < limit, let result = try await channel.get(queue: self.topology.deadLetterQueue) {
+            var bytes = 0
+            while letters.count < limit, bytes <= byteBudget,
+                let result = try await channel.get(queue: self.topology.deadLetterQueue)
+            {
                 letters.append(Self.letter(from: result.delivery, position: letters.count + 1))
+                bytes += result.delivery.body.readableBytes
                 lastTag = result.delivery.deliveryTag
             }
             if let lastTag {
                 channel.nack(deliveryTag: lastTag, multiple: true, requeue: true)
             }
-            return letters
+            return (letters, bytes > byteBudget)
         }
     }
 
