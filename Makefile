@@ -48,6 +48,7 @@ test: check-swift stack-up
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/cli/test_faults.py
 	Tests/cli/test_walkthrough.sh
 	.venv/bin/python Tests/cli/test_docs_match.py
+	.venv/bin/python Tests/cli/test_api_docs.py
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/browser/test_browser_client.py
 	eval "$$(scripts/stack env)" && .venv/bin/python Tests/browser/test_console.py
 

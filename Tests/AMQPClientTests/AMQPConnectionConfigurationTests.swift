@@ -54,4 +54,14 @@ struct AMQPConnectionConfigurationTests {
             #expect(!String(describing: error).contains("topsecret"))
         }
     }
+
+    /// Interpolating the configuration (as a log line might) never shows the password.
+    @Test func descriptionMasksThePassword() throws {
+        let plain = try AMQPConnectionConfiguration(uri: "amqp://app:s3cr3t-pw@rabbit.example:5673/prod")
+        #expect("\(plain)" == "amqp://app:***@rabbit.example:5673/prod")
+        #expect(String(reflecting: plain) == "amqp://app:***@rabbit.example:5673/prod")
+        let tls = try AMQPConnectionConfiguration(uri: "amqps://app:s3cr3t-pw@rabbit.example")
+        #expect(!"\(tls)".contains("s3cr3t-pw"))
+        #expect("\(tls)".hasPrefix("amqps://app:***@rabbit.example:5671"))
+    }
 }

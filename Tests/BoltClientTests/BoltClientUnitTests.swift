@@ -170,4 +170,14 @@ final class SteppingClock: Clock, Sendable {
             state.now = max(state.now, deadline)
         }
     }
+
+    /// Interpolating the configuration (as a log line might) never shows the password.
+    @Test func descriptionMasksThePassword() throws {
+        let routed = try BoltConfiguration(
+            uri: "neo4j+s://graph.example:7690", username: "neo4j", password: "s3cr3t-pw", database: "users")
+        #expect("\(routed)" == "neo4j+s://neo4j:***@graph.example:7690 database users")
+        #expect(String(reflecting: routed) == "\(routed)")
+        let direct = try BoltConfiguration(uri: "bolt://graph.example", username: "root", password: "s3cr3t-pw")
+        #expect("\(direct)" == "bolt://root:***@graph.example:7687")
+    }
 }

@@ -174,3 +174,16 @@ public struct AMQPConnectionConfiguration: Sendable {
         return properties
     }
 }
+
+extension AMQPConnectionConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The broker as a URI with the password masked (`amqp://guest:***@host:5672/vhost`), safe for
+    /// logs, also when the whole configuration is interpolated.
+    public var description: String {
+        let scheme = self.tls == nil ? "amqp" : "amqps"
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        return "\(scheme)://\(self.username):***@\(host):\(self.port)/\(self.virtualHost)"
+    }
+
+    /// The same as ``description``: the password never appears.
+    public var debugDescription: String { self.description }
+}

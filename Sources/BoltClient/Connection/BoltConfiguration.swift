@@ -125,3 +125,19 @@ public struct BoltConfiguration: Sendable {
         ["scheme": "basic", "principal": .string(self.username), "credentials": .string(self.password)]
     }
 }
+
+extension BoltConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The server as a URI with the password masked (`neo4j+s://neo4j:***@host:7687`, and the
+    /// database when one is named), safe for logs, also when the whole configuration is interpolated.
+    public var description: String {
+        var scheme = self.routing ? "neo4j" : "bolt"
+        if case .tls(let verify) = self.security {
+            scheme += verify ? "+s" : "+ssc"
+        }
+        let database = self.database.map { " database \($0)" } ?? ""
+        return "\(scheme)://\(self.username):***@\(self.address)\(database)"
+    }
+
+    /// The same as ``description``: the password never appears.
+    public var debugDescription: String { self.description }
+}

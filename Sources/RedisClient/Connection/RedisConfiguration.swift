@@ -76,3 +76,17 @@ public struct RedisConfiguration: Sendable {
         }
     }
 }
+
+extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The server as a URI with the password masked (`redis://:***@host:6379/0`), safe for logs,
+    /// also when the whole configuration is interpolated.
+    public var description: String {
+        let scheme = self.tls == nil ? "redis" : "rediss"
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let login = self.password == nil ? (self.username.map { "\($0)@" } ?? "") : "\(self.username ?? ""):***@"
+        return "\(scheme)://\(login)\(host):\(self.port)/\(self.database)"
+    }
+
+    /// The same as ``description``: the password never appears.
+    public var debugDescription: String { self.description }
+}
