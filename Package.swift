@@ -203,6 +203,7 @@ let package = Package(
         .target(
             name: "FlowKit",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 "AMQPClient",
                 "HTTPServerLimits",
                 "Messaging",
@@ -494,6 +495,7 @@ let package = Package(
             dependencies: [
                 "AMQPClient",
                 "Console",
+                "FlowKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

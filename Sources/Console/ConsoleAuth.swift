@@ -1,4 +1,5 @@
 import Crypto
+import FlowKit
 import Foundation
 
 /// Who may use the console: the holder of `CONSOLE_TOKEN`, signed in with a session cookie or
@@ -29,19 +30,7 @@ public struct ConsoleAuth: Sendable {
 
     /// Whether `candidate` is the token; the time taken depends on neither's content.
     public func isToken(_ candidate: String) -> Bool {
-        Self.constantTimeEquals(Array(candidate.utf8), self.token)
-    }
-
-    /// Compares in time that depends only on the lengths (an attacker learns the length at most:
-    /// both are hashed first, so not even that).
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        let left = Array(SHA256.hash(data: lhs))
-        let right = Array(SHA256.hash(data: rhs))
-        var difference: UInt8 = 0
-        for index in 0..<left.count {
-            difference |= left[index] ^ right[index]
-        }
-        return difference == 0
+        SecretComparison.equals(candidate.utf8, self.token)
     }
 
     /// A new session value valid until `now + sessionLifetime`.
@@ -56,7 +45,7 @@ public struct ConsoleAuth: Sendable {
         guard parts.count == 2, let expiry = Int64(parts[0]), Double(expiry) > now.timeIntervalSince1970 else {
             return false
         }
-        return Self.constantTimeEquals(Array(parts[1].utf8), Array(self.mac(expiry).utf8))
+        return SecretComparison.equals(parts[1].utf8, self.mac(expiry).utf8)
     }
 
     private func mac(_ expiry: Int64) -> String {

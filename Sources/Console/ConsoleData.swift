@@ -27,6 +27,10 @@ public final class ConsoleData: Sendable {
     public static let deadLetterByteBudget = 8 << 20
     /// Most retry queues looked for per queue (`<queue>.retry.1` ...).
     static let maxRetryQueues = 20
+    /// How often the retry queues beyond those known are looked for (a retry count raised while the
+    /// console runs); in between, each update reads only the known ones, so a queue without retry
+    /// queues costs no refused passive declare per update.
+    static let retryProbeInterval: TimeInterval = 30
 
     let broker: AMQPClient
     public let queues: [String]
@@ -35,8 +39,8 @@ public final class ConsoleData: Sendable {
     let mongo: MongoClient?
     let graph: Graph?
     let logger: Logger
-    /// How many retry queues each queue had when last looked at.
-    private let retryQueues = NIOLockedValueBox<[String: Int]>([:])
+    /// How many retry queues each queue had when last looked for beyond them, and when.
+    private let retryQueues = NIOLockedValueBox<[String: (count: Int, probedAt: Date)]>([:])
     private let graphRunning = NIOLockedValueBox(false)
     /// Dead-letter operations of one queue run one at a time: a listing holds the letters it read
     /// (unacknowledged) until it is done, and a replay or delete running meanwhile would not see them.
@@ -73,7 +77,7 @@ public final class ConsoleData: Sendable {
     // MARK: Overview
 
     public func overview(now: Date = Date()) async -> Overview {
-        async let queues = self.queueStats()
+        async let queues = self.queueStats(now: now)
         async let presence = self.presence()
         async let notifications = self.notificationStats(now: now)
         async let graph = self.graphState()
@@ -88,10 +92,10 @@ public final class ConsoleData: Sendable {
             throughput: await throughput)
     }
 
-    func queueStats() async -> [QueueStats] {
+    func queueStats(now: Date) async -> [QueueStats] {
         await withTaskGroup(of: (Int, QueueStats).self) { group in
             for (index, queue) in self.queues.enumerated() {
-                group.addTask { (index, await self.stats(of: queue)) }
+                group.addTask { (index, await self.stats(of: queue, now: now)) }
             }
             var results: [(Int, QueueStats)] = []
             for await result in group { results.append(result) }
@@ -101,7 +105,7 @@ public final class ConsoleData: Sendable {
 
     /// Depths by passive `queue.declare` (ready messages, consumers); unacknowledged messages and
     /// rates from the management API when it is configured.
-    func stats(of queue: String) async -> QueueStats {
+    func stats(of queue: String, now: Date = Date()) async -> QueueStats {
         let topology = QueueTopology(queue: queue)
         var stats = QueueStats(queue: queue)
         do {
@@ -111,14 +115,15 @@ public final class ConsoleData: Sendable {
             stats.exists = main != nil
             stats.deadLetters = try await self.depth(topology.deadLetterQueue).map { Int($0.messages) }
             let known = self.retryQueues.withLockedValue { $0[queue] }
+            let probing = known.map { now.timeIntervalSince($0.probedAt) >= Self.retryProbeInterval } ?? true
             var retries: [RetryQueueStats] = []
             for attempt in 1...Self.maxRetryQueues {
-                // One beyond those known, so a retry queue declared after the console started shows.
-                if let known, attempt > known + 1 { break }
+                if let known, !probing, attempt > known.count { break }
                 guard let depth = try await self.depth(topology.retryQueue(attempt: attempt)) else { break }
                 retries.append(RetryQueueStats(name: topology.retryQueue(attempt: attempt), depth: Int(depth.messages)))
             }
-            self.retryQueues.withLockedValue { $0[queue] = retries.count }
+            let probedAt = probing ? now : known?.probedAt ?? now
+            self.retryQueues.withLockedValue { $0[queue] = (retries.count, probedAt) }
             stats.retryQueues = retries
         } catch {
             stats.error = "RabbitMQ: \(error)"

@@ -1,4 +1,5 @@
 import BoltClient
+import FlowKit
 import Foundation
 import Hummingbird
 import NIOCore
@@ -159,20 +160,11 @@ struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
-        guard header.hasPrefix(prefix), Self.equal(Array(header.dropFirst(prefix.count).utf8), Array(self.token.utf8))
+        guard header.hasPrefix(prefix), SecretComparison.equals(header.dropFirst(prefix.count).utf8, self.token.utf8)
         else {
             return SyncHTTPRoutes.error(.unauthorized, "an admin token is required")
         }
         return try await next(request, context)
-    }
-
-    static func equal(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(lhs, rhs) {
-            difference |= left ^ right
-        }
-        return difference == 0
     }
 }
 

@@ -1,3 +1,4 @@
+import FlowKit
 import Foundation
 import Testing
 
@@ -12,9 +13,10 @@ import Testing
         for wrong in ["", "dev-console-toke", "dev-console-token ", "DEV-CONSOLE-TOKEN", "dev-console-token2"] {
             #expect(!self.auth.isToken(wrong), "\(wrong)")
         }
-        #expect(ConsoleAuth.constantTimeEquals(Array("a".utf8), Array("a".utf8)))
-        #expect(!ConsoleAuth.constantTimeEquals(Array("a".utf8), Array("b".utf8)))
-        #expect(!ConsoleAuth.constantTimeEquals([], Array("a".utf8)))
+        #expect(SecretComparison.equals("a".utf8, "a".utf8))
+        #expect(!SecretComparison.equals("a".utf8, "b".utf8))
+        #expect(!SecretComparison.equals([], "a".utf8))
+        #expect(!SecretComparison.equals("a".utf8, "aa".utf8))
     }
 
     @Test func aSessionHoldsUntilItExpiresAndOnlyForItsToken() {

@@ -143,8 +143,9 @@ import Testing
         #expect(stats.sockets == 6)
     }
 
-    /// A retry queue declared after the console first looked (a flow's retry count raised) shows at
-    /// the next update.
+    /// A retry queue declared after the console first looked (a flow's retry count raised) shows
+    /// once the console looks beyond the known ones again (every `retryProbeInterval`), not on every
+    /// update in between.
     @Test func aRetryQueueDeclaredLaterShows() async throws {
         let queue = TestEnvironment.uniqueName("test.console-retries")
         let connection = try await AMQPConnection.connect(
@@ -154,14 +155,17 @@ import Testing
         let client = try MessagingHarness.makeClient()
         let console = Self.data(client, queue: queue)
         let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "test.group")))
-        let (before, after) = try await withThrowingTaskGroup(of: Void.self) { tasks in
+        let start = Date()
+        let (before, between, after) = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let before = await console.stats(of: queue)
+            let before = await console.stats(of: queue, now: start)
             try await channel.queueDeclare("\(queue).retry.1", durable: false, autoDelete: false)
-            let after = await console.stats(of: queue)
+            let between = await console.stats(of: queue, now: start.addingTimeInterval(1))
+            let after = await console.stats(
+                of: queue, now: start.addingTimeInterval(ConsoleData.retryProbeInterval))
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            return (before, after)
+            return (before, between, after)
         }
         for name in [queue, "\(queue).retry.1"] {
             try await channel.queueDelete(name)
@@ -169,6 +173,7 @@ import Testing
         await connection.close()
         #expect(before.exists)
         #expect(before.retryQueues.isEmpty)
+        #expect(between.retryQueues.isEmpty)
         #expect(after.retryQueues.map(\.name) == ["\(queue).retry.1"])
     }
 }
