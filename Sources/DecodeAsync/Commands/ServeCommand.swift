@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(78)
             }
         }
-        try await Runtime(configuration: configuration, services: selected).run()
+        try await Runtime(configuration: configuration).run()
     }
 }
 

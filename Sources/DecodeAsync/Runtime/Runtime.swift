@@ -23,7 +23,6 @@ struct Runtime {
     static let version = "0.1.0"
 
     var configuration: DecodeAsyncConfiguration
-    var services: Set<ServiceName>
 
     func run() async throws {
         let shared = self.configuration.shared
@@ -57,8 +56,9 @@ struct Runtime {
             MetricsBootstrap.bootstrap(metrics)
         }
 
+        let flows = self.configuration.flows
         var connection = try AMQPConnectionConfiguration(uri: shared.rabbitmqURI)
-        connection.connectionName = "decode-async \(self.services.map(\.rawValue).sorted().joined(separator: ","))"
+        connection.connectionName = "decode-async \(flows.map(\.name.rawValue).sorted().joined(separator: ","))"
         let broker = AMQPClient(
             configuration: .init(connection: connection), logger: Logger(label: "decode-async.amqp"))
         let brokerCheck = ReadinessCheck(name: "rabbitmq") {
@@ -72,7 +72,7 @@ struct Runtime {
         if let mongo { groupServices.append(mongo) }
         groupServices += throughputServices
         let dependencies = FlowDependencies(broker: broker, mongo: mongo, version: Self.version)
-        for flow in self.configuration.flows {
+        for flow in flows {
             let parts = try await flow.build(dependencies)
             var host = ServiceHost(
                 name: flow.name.displayName, binding: flow.http, checks: [brokerCheck], registry: registry,
