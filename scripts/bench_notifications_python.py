@@ -25,12 +25,12 @@ import time
 import uuid
 
 import aio_pika
+import python_gateway
 import socketio
-import uvicorn
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
-NAMESPACE = "/notifications"
+from python_gateway import NAMESPACE
 PATTERN = "create_notification"
 EVENT = "notification_received"
 
@@ -178,22 +178,8 @@ async def main(args):
     database = mongo["decode_bench_python_" + suffix]
     notifications = database["notifications"]
 
-    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
-
-    @server.on("connect", namespace=NAMESPACE)
-    async def connect(sid, environ, auth):
-        user = (auth or {}).get("user")
-        if not user:
-            return False
-        await server.enter_room(sid, "user_" + user, namespace=NAMESPACE)
-        await server.emit("user_connected", {"userId": user, "socketId": sid}, to=sid, namespace=NAMESPACE)
-
-    config = uvicorn.Config(socketio.ASGIApp(server), host="127.0.0.1", port=0, log_level="error", backlog=4096)
-    http = uvicorn.Server(config)
-    serving = asyncio.create_task(http.serve())
-    while not http.started:
-        await asyncio.sleep(0.05)
-    url = "http://127.0.0.1:%d" % http.servers[0].sockets[0].getsockname()[1]
+    gateway = await python_gateway.start(lambda auth: auth.get("user"))
+    server, url = gateway.server, gateway.url
 
     # The consumer: one insert_one per message, ack once written, then the push.
     amqp = await aio_pika.connect(os.environ.get("RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672"))
@@ -318,8 +304,7 @@ async def main(args):
     await amqp.close()
     await mongo.drop_database(database.name)
     await mongo.close()
-    http.should_exit = True
-    await serving
+    await gateway.stop()
 
 
 if __name__ == "__main__":

@@ -21,10 +21,9 @@ import os
 import sys
 import time
 
+import python_gateway
 import socketio
-import uvicorn
-
-NAMESPACE = "/notifications"
+from python_gateway import NAMESPACE
 
 
 def resident_bytes():
@@ -43,23 +42,8 @@ def line(name, count, elapsed, latencies=None):
 
 
 async def main(clients, rounds):
-    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
-
-    @server.on("connect", namespace=NAMESPACE)
-    async def connect(sid, environ, auth):
-        user = (auth or {}).get("user")
-        if not user:
-            return False
-        await server.enter_room(sid, "user_" + user, namespace=NAMESPACE)
-        await server.emit("user_connected", {"userId": user, "socketId": sid}, to=sid, namespace=NAMESPACE)
-
-    config = uvicorn.Config(socketio.ASGIApp(server), host="127.0.0.1", port=0, log_level="error", backlog=4096)
-    http = uvicorn.Server(config)
-    serving = asyncio.create_task(http.serve())
-    while not http.started:
-        await asyncio.sleep(0.05)
-    port = http.servers[0].sockets[0].getsockname()[1]
-    url = "http://127.0.0.1:%d" % port
+    gateway = await python_gateway.start(lambda auth: auth.get("user"))
+    server, url = gateway.server, gateway.url
 
     latencies = []
     expected = clients * rounds
@@ -104,8 +88,7 @@ async def main(clients, rounds):
     line("emit to room → receipt", expected, time.perf_counter() - emit_start, latencies)
 
     await asyncio.gather(*(client.disconnect() for client in sockets), return_exceptions=True)
-    http.should_exit = True
-    await serving
+    await gateway.stop()
 
 
 def verified_user(token, secret):
@@ -128,25 +111,10 @@ def verified_user(token, secret):
 
 async def serve():
     secret = os.environ["BENCH_TOKEN_SECRET"]
-    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins="*")
-
-    @server.on("connect", namespace=NAMESPACE)
-    async def connect(sid, environ, auth):
-        user = verified_user((auth or {}).get("token") or "", secret)
-        if not user:
-            return False
-        await server.enter_room(sid, "user_" + user, namespace=NAMESPACE)
-        await server.emit("user_connected", {"userId": user, "socketId": sid}, to=sid, namespace=NAMESPACE)
-
-    config = uvicorn.Config(socketio.ASGIApp(server), host="127.0.0.1", port=0, log_level="error", backlog=4096)
-    http = uvicorn.Server(config)
-    serving = asyncio.create_task(http.serve())
-    while not http.started:
-        await asyncio.sleep(0.05)
-    print("port %d" % http.servers[0].sockets[0].getsockname()[1], flush=True)
+    gateway = await python_gateway.start(lambda auth: verified_user(auth.get("token") or "", secret))
+    print("port %d" % gateway.port, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    http.should_exit = True
-    await serving
+    await gateway.stop()
 
 
 if __name__ == "__main__":
