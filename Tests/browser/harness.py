@@ -3,23 +3,19 @@ of a suite's tests with its report (`BROWSER_TESTS=name,name` runs a subset)."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import traceback
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from ports import free_port  # noqa: E402,F401  (the suites take it from here)
+
 
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(predicate, what, seconds):

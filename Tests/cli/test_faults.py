@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,9 @@ import pymongo
 from neo4j import GraphDatabase
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "Tests", "support"))
+from ports import free_port  # noqa: E402
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, ".build/debug/decode-async")
 RABBITMQ_URI = os.environ.get("RABBITMQ_URI", "amqp://guest:guest@127.0.0.1:5672")
 MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017")
@@ -53,12 +55,6 @@ def ok(message):
     global passed
     passed += 1
     print("test_faults: ok: " + message, flush=True)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def queue_depths(channel, names):

@@ -19,7 +19,7 @@ fail() {
 ok() { echo "test_serve: ok: $*"; }
 
 [ -x "$BIN" ] || fail "$BIN is not built (swift build)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$REPO/Tests/support/ports.py"; }
 
 # A malformed value stops start-up: exit 78, one line naming variable, value and expectation.
 set +e

@@ -75,7 +75,7 @@ set -e
 grep -q "^$user: role mongo=\"moderator\" graph=\"user\"$" "$WORK/check.out" || fail "sync check: $(cat "$WORK/check.out")"
 ok "sync check reports a planted difference and exits 1"
 
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$PY" "$REPO/Tests/support/ports.py")
 (cd "$WORK" && exec env NEO4JDB_SYNC_PORT="$port" NEO4JDB_SYNC_HOST=127.0.0.1 SYNC_ADMIN_TOKEN=admin-secret-4 SYNC_VALIDATE=true \
 	"$BIN" serve sync >"$WORK/serve.log" 2>&1) &
 pid=$!

@@ -25,7 +25,7 @@ ok() { echo "test_walkthrough: ok: $*"; }
 # A database of our own: `scripts/stack env` keeps an MONGO_DB_NAME already set.
 export MONGO_DB_NAME="decode_walkthrough_$RANDOM$RANDOM"
 eval "$("$REPO/scripts/stack" env)"
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { "$PY" "$REPO/Tests/support/ports.py"; }
 export NOTIFICATION_PORT NEO4JDB_SYNC_PORT
 NOTIFICATION_PORT=$(free_port)
 NEO4JDB_SYNC_PORT=$(free_port)

@@ -58,7 +58,7 @@ fi
 [ -s "$WORK/preview.txt" ] || fail "email preview printed nothing"
 ok "email preview renders a bundled template from beside the binary"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$REPO/Tests/support/ports.py"; }
 notification_port=$(free_port)
 email_port=$(free_port)
 sync_port=$(free_port)

@@ -83,9 +83,11 @@ struct SMTPPeer {
         }
         let portFile = directory.appendingPathComponent("port")
         do {
+            // Done when it listens, or when it has exited (its log then says why).
             try await eventually("smtp_peer \(mode) listens", timeout: .seconds(30)) {
-                FileManager.default.fileExists(atPath: portFile.path)
+                FileManager.default.fileExists(atPath: portFile.path) || kill(pid, 0) != 0
             }
+            guard FileManager.default.fileExists(atPath: portFile.path) else { throw PeerFailure(description: "exited") }
         } catch {
             kill(pid, SIGTERM)
             let log = (try? String(contentsOf: directory.appendingPathComponent("peer.log"), encoding: .utf8)) ?? ""

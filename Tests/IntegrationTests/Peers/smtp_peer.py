@@ -21,16 +21,20 @@ MIME reader): envelope, headers, decoded subject, text and HTML parts. Stops on 
 import argparse
 import email
 import email.policy
+import errno
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
+import sys
 import threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from ports import free_port  # noqa: E402
 
 USER = b"mailer"
 PASSWORD = b"s3cret-pw"
@@ -114,10 +118,19 @@ def make_certificate(state_dir):
     return context
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_controller(handler, fixed_port, options):
+    """Listens on `fixed_port`, or on a free port of its own; another test can take a picked port
+    before aiosmtpd binds it, so a picked port that turns out taken is replaced (up to 20 times)."""
+    attempts = 1 if fixed_port else 20
+    for attempt in range(attempts):
+        port = fixed_port or free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **options)
+        try:
+            controller.start()
+            return controller, port
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                raise
 
 
 def main():
@@ -129,7 +142,6 @@ def main():
     parser.add_argument("--pipelining", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.state_dir, exist_ok=True)
-    port = args.port or free_port()
     handler = Handler(args.state_dir, args.mode, args.failures, args.pipelining)
     options = {}
     if args.mode == "secure":
@@ -137,8 +149,7 @@ def main():
                        auth_require_tls=True, authenticator=authenticator)
     elif args.mode == "implicit":
         options = dict(ssl_context=make_certificate(args.state_dir))
-    controller = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **options)
-    controller.start()
+    controller, port = start_controller(handler, args.port, options)
     with open(os.path.join(args.state_dir, ".port"), "w") as f:
         f.write(str(port))
     os.rename(os.path.join(args.state_dir, ".port"), os.path.join(args.state_dir, "port"))
