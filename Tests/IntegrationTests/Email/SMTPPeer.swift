@@ -87,7 +87,9 @@ struct SMTPPeer {
             try await eventually("smtp_peer \(mode) listens", timeout: .seconds(30)) {
                 FileManager.default.fileExists(atPath: portFile.path) || kill(pid, 0) != 0
             }
-            guard FileManager.default.fileExists(atPath: portFile.path) else { throw PeerFailure(description: "exited") }
+            guard FileManager.default.fileExists(atPath: portFile.path) else {
+                throw PeerFailure(description: "exited")
+            }
         } catch {
             kill(pid, SIGTERM)
             let log = (try? String(contentsOf: directory.appendingPathComponent("peer.log"), encoding: .utf8)) ?? ""
