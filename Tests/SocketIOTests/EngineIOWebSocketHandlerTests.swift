@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import ServiceLifecycle
 import Testing
 
 @testable import SocketIO
@@ -241,6 +242,67 @@ struct EngineIOWebSocketHandlerTests {
                 WebSocketFrame(
                     fin: true, opcode: .connectionClose, data: connection.channel.allocator.buffer(capacity: 0)))
             try await connection.channel.closeFuture.get()
+        }
+    }
+
+    /// A client that sends without reading what we write: reading pauses while the channel is not
+    /// writable (its outbound buffer over NIO's high-water mark) and resumes once it is again.
+    @Test func readingPausesWhileTheClientDoesNotReadWhatWeWrite() async throws {
+        try await SocketIOServerTests.withServer { server, _ in
+            let connection = try await Connection.open(server)
+            _ = try await connection.nextText()  // open
+            let channel = connection.channel
+            func autoRead() -> Bool? {
+                channel.options.first { $0.option is ChannelOptions.Types.AutoReadOption }?.value as? Bool
+            }
+            #expect(autoRead() == nil)
+            for writable in [false, true, false] {
+                channel.isWritable = writable
+                channel.pipeline.fireChannelWritabilityChanged()
+                await channel.testingEventLoop.run()
+                #expect(autoRead() == writable)
+            }
+        }
+    }
+
+    /// Hears of closed sockets slowly: `socketClosed` waits for ``release()`` and then a little
+    /// longer, as a close clearing presence in a slow Redis would.
+    final class SlowCloseDelegate: SocketIOServerDelegate {
+        let closing = NIOLockedValueBox(false)
+        let closed = NIOLockedValueBox<[String]>([])
+        private let gate = AsyncStream<Void>.makeStream()
+
+        func release() { self.gate.continuation.finish() }
+
+        func socketClosed(_ socket: SocketIOSocket, userID: String, reason: String) async {
+            self.closing.withLockedValue { $0 = true }
+            for await _ in self.gate.stream {}
+            try? await Task.sleep(for: .milliseconds(100))
+            self.closed.withLockedValue { $0.append(userID) }
+        }
+    }
+
+    /// A WebSocket that closed just before graceful shutdown: the server's `run()` returns only once
+    /// what that close asked for (the delegate hearing of it; with Redis, the presence removal) has
+    /// finished, so the services stopped after it (the Redis client) are still there for it.
+    @Test func gracefulShutdownWaitsForACloseUnderWay() async throws {
+        let server = SocketIOServer(
+            configuration: SocketIOServerConfiguration(namespace: "/notifications", instanceID: "unit"),
+            hooks: TestHooks(), redis: nil, logger: Logger(label: "test.socket.io.server"))
+        let delegate = SlowCloseDelegate()
+        server.setDelegate(delegate)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], logger: Logger(label: "test.socket.io.server")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let connection = try await Connection.open(server)
+            _ = try await Self.authenticate(connection, userID: SocketIOServerTests.alice)
+            try await connection.channel.close()
+            try await Self.until { delegate.closing.withLockedValue { $0 } }
+            await group.triggerGracefulShutdown()
+            delegate.release()
+            try await tasks.next()
+            #expect(delegate.closed.withLockedValue { $0 } == [SocketIOServerTests.alice])
         }
     }
 

@@ -40,10 +40,11 @@ extension SocketIOServer {
     }
 
     /// Runs what a socket asked for after WebSocket input, which the event loop cannot wait for:
-    /// in order per socket, by a task that exists only while some are queued.
+    /// in order per socket, by a task of the server's background work that exists only while some
+    /// are queued (so graceful shutdown waits for it).
     func processInOrder(_ outcomes: [SocketIOSocket.Outcome], of socket: SocketIOSocket) {
         guard !outcomes.isEmpty, socket.queue(outcomes) else { return }
-        Task {
+        self.inBackground {
             while let next = socket.nextQueuedOutcomes() {
                 await self.process(next, of: socket)
             }

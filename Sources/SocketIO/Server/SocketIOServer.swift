@@ -73,8 +73,10 @@ public final class SocketIOServer: Service, Sendable {
     private let delegateBox = NIOLockedValueBox<(any SocketIOServerDelegate)?>(nil)
     private let activeGauge = Gauge(label: "websocket.connections.active")
     private let subscribed = NIOLockedValueBox(false)
-    /// Work that must not hold up the request that triggered it (the delegate's connect handling),
-    /// run by ``run()``'s task group.
+    /// Work that must not hold up the request or event loop that triggered it (the connection
+    /// hooks, what a WebSocket's messages and close ask for), run by ``run()``'s task group. It
+    /// outlives the start of graceful shutdown: a close under way then still clears its presence
+    /// before `run()` returns and the Redis client stops.
     private let background = AsyncStream<@Sendable () async -> Void>.makeStream()
 
     struct Registry {
@@ -164,10 +166,16 @@ public final class SocketIOServer: Service, Sendable {
     /// The connection of a poll of session `sid` closed before the poll was answered: the session
     /// ends (in the server's task group: this is called from the connection's close).
     func pollAbandoned(sid: String) {
-        self.background.continuation.yield {
+        self.inBackground {
             guard let socket = self.socket(engineID: sid) else { return }
             await self.process(socket.pollAbandoned(), of: socket)
         }
+    }
+
+    /// Hands `job` to ``run()``'s background work. Once `run()` has closed every socket at
+    /// shutdown, nothing is left for a job to do, and it is dropped.
+    func inBackground(_ job: @escaping @Sendable () async -> Void) {
+        self.background.continuation.yield(job)
     }
 
     /// Whether session `sid` ended within ``endedSessionMemory``.
@@ -300,7 +308,7 @@ public final class SocketIOServer: Service, Sendable {
             case .authenticated(let userID):
                 // The connection hooks and presence run in the server's task group: the request or
                 // WebSocket that carried the CONNECT goes on reading the client.
-                self.background.continuation.yield { await self.authenticated(socket, userID: userID) }
+                self.inBackground { await self.authenticated(socket, userID: userID) }
             case .event(let name, let arguments, let ackID):
                 guard let userID = socket.userID else { continue }
                 let reply = await self.delegate?.socket(socket, userID: userID, event: name, arguments: arguments)
@@ -384,30 +392,51 @@ public final class SocketIOServer: Service, Sendable {
     // MARK: Service
 
     /// Heartbeats every socket, refreshes presence, and delivers other instances' room emits, until
-    /// graceful shutdown; then closes every socket.
+    /// graceful shutdown; then closes every socket, and returns once the work sockets asked for
+    /// (a close clearing presence, a delegate's event handling) has finished, or after
+    /// ``shutdownDrainLimit``, when what is left of it is cancelled.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    await withDiscardingTaskGroup { jobs in
-                        for await job in self.background.stream {
-                            jobs.addTask { await job() }
-                        }
+        await withTaskGroup(of: Bool.self) { group in
+            // Not cancelled by graceful shutdown: it ends when the stream is finished below, after
+            // the jobs already handed over.
+            group.addTask {
+                await withDiscardingTaskGroup { jobs in
+                    for await job in self.background.stream {
+                        jobs.addTask { await job() }
                     }
                 }
-                group.addTask { await self.heartbeats() }
-                if let presence = self.presence {
-                    group.addTask { await self.refreshPresence(presence) }
-                    let events = presence.redis.connectionEvents()
-                    group.addTask { await self.rewritePresenceOnConnect(presence, events: events) }
-                }
-                if let redis = self.redis {
-                    group.addTask { await self.deliverBusMessages(redis) }
+                return true
+            }
+            await cancelWhenGracefulShutdown {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.heartbeats() }
+                    if let presence = self.presence {
+                        group.addTask { await self.refreshPresence(presence) }
+                        let events = presence.redis.connectionEvents()
+                        group.addTask { await self.rewritePresenceOnConnect(presence, events: events) }
+                    }
+                    if let redis = self.redis {
+                        group.addTask { await self.deliverBusMessages(redis) }
+                    }
                 }
             }
+            await self.closeAll(reason: "server shutting down")
+            self.background.continuation.finish()
+            group.addTask {
+                try? await Task.sleep(for: Self.shutdownDrainLimit)
+                return false
+            }
+            if await group.next() == false, !Task.isCancelled {
+                self.logger.warning(
+                    "socket.io: work for closed sockets still running at shutdown; cancelled",
+                    metadata: ["limit": "\(Self.shutdownDrainLimit)"])
+            }
+            group.cancelAll()
         }
-        await self.closeAll(reason: "server shutting down")
     }
+
+    /// How long ``run()`` waits at shutdown for the work sockets asked for before it cancels it.
+    static let shutdownDrainLimit = Duration.seconds(10)
 
     private func heartbeats() async {
         while !Task.isCancelled {
@@ -448,15 +477,32 @@ public final class SocketIOServer: Service, Sendable {
 
     /// Writes every local connected socket to presence, with a fresh expiry.
     private func writePresence(_ presence: PresenceStore, reason: String) async {
-        let byUser = self.registry.withLockedValue { registry in
-            registry.users.mapValues { $0.compactMap { registry.sockets[$0]?.id } }
-        }
         do {
-            try await presence.refresh(byUser)
+            try await self.writePresence(presence, self.presenceSnapshot())
         } catch {
             self.logger.warning(
                 "socket.io: presence write failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
             Counter(label: "websocket.presence.redis_unavailable").increment()
+        }
+    }
+
+    /// Every local connected socket, by user id.
+    func presenceSnapshot() -> [String: [SocketIOSocket]] {
+        self.registry.withLockedValue { registry in
+            registry.users.mapValues { $0.compactMap { registry.sockets[$0] } }
+        }
+    }
+
+    /// Writes the sockets of `snapshot` to presence, with a fresh expiry. A socket that closed
+    /// after the snapshot was taken may have had its removal reach Redis before this write: it is
+    /// removed again, so the write never brings back a closed socket. (A socket still open when
+    /// checked is removed by its own close, which comes after this write.)
+    func writePresence(_ presence: PresenceStore, _ snapshot: [String: [SocketIOSocket]]) async throws {
+        try await presence.refresh(snapshot.mapValues { $0.map(\.id) })
+        for (userID, sockets) in snapshot {
+            for socket in sockets where socket.isClosed {
+                try await presence.disconnected(userID: userID, socketID: socket.id)
+            }
         }
     }
 
