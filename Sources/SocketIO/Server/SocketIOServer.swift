@@ -89,8 +89,28 @@ public final class SocketIOServer: Service, Sendable {
         /// Sessions that ended lately, by `sid`, with when: a poll the client had already sent
         /// when its session ended is answered with a `close` packet, not "Session ID unknown".
         var ended: [String: ContinuousClock.Instant] = [:]
+        /// Sockets of closed sessions whose presence removal failed (Redis unavailable), by user
+        /// id: removed again at the next presence rewrite (reconnect or refresh).
+        var uncleared: [String: Set<String>] = [:]
+        var unclearedCount = 0
         var shuttingDown = false
+
+        /// Remembers a failed removal, up to ``maxUncleared`` (beyond that, entries age out).
+        mutating func rememberUncleared(userID: String, socketID: String) -> Bool {
+            guard self.unclearedCount < SocketIOServer.maxUncleared else { return false }
+            if self.uncleared[userID, default: []].insert(socketID).inserted { self.unclearedCount += 1 }
+            return true
+        }
+
+        mutating func forgetUncleared(userID: String, socketID: String) {
+            guard self.uncleared[userID]?.remove(socketID) != nil else { return }
+            self.unclearedCount -= 1
+            if self.uncleared[userID]?.isEmpty == true { self.uncleared[userID] = nil }
+        }
     }
+
+    /// How many failed presence removals are kept for a retry (about 100 bytes each).
+    static let maxUncleared = 100_000
 
     /// How long an ended session's `sid` is remembered (see ``Registry/ended``).
     static let endedSessionMemory = Duration.seconds(30)
@@ -340,7 +360,7 @@ public final class SocketIOServer: Service, Sendable {
                 if socket.isClosed {
                     // The socket closed (a tab shut mid-handshake) while this ran: its own removal
                     // may have gone first, so remove again rather than leave a dead entry.
-                    try await presence.disconnected(userID: userID, socketID: socket.id)
+                    await self.clearPresence(presence, userID: userID, socketID: socket.id)
                     return
                 }
             } catch {
@@ -375,14 +395,7 @@ public final class SocketIOServer: Service, Sendable {
         Counter(label: "websocket.disconnection").increment()
         Metrics.Timer(label: "websocket.connection.duration").record(duration: .now - socket.connectedAt)
         if let presence {
-            do {
-                try await presence.disconnected(userID: userID, socketID: socket.id)
-            } catch {
-                self.logger.warning(
-                    "socket.io: presence not cleared; Redis unavailable (the entry ages out)",
-                    metadata: ["error": "\(error)"])
-                Counter(label: "websocket.presence.redis_unavailable").increment()
-            }
+            await self.clearPresence(presence, userID: userID, socketID: socket.id)
         }
         if wasConnected {
             await self.delegate?.socketClosed(socket, userID: userID, reason: reason)
@@ -486,6 +499,27 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
+    /// Removes a closed socket from presence. When Redis is unavailable the removal is remembered
+    /// and done again at the next presence rewrite (as soon as the Redis connection is back, or at
+    /// the next refresh), so the user does not show online for the entry's whole lifetime, nor for
+    /// as long as their other sockets keep the set alive.
+    func clearPresence(_ presence: PresenceStore, userID: String, socketID: String) async {
+        do {
+            try await presence.disconnected(userID: userID, socketID: socketID)
+        } catch {
+            let kept = self.registry.withLockedValue { $0.rememberUncleared(userID: userID, socketID: socketID) }
+            self.logger.warning(
+                kept
+                    ? "socket.io: presence not cleared; Redis unavailable (removed again when it is back)"
+                    : "socket.io: presence not cleared; Redis unavailable (too many to retry; the entry ages out)",
+                metadata: ["error": "\(error)"])
+            Counter(label: "websocket.presence.redis_unavailable").increment()
+        }
+    }
+
+    /// How many failed presence removals wait for Redis to come back.
+    var unclearedPresenceCount: Int { self.registry.withLockedValue { $0.unclearedCount } }
+
     /// Every local connected socket, by user id.
     func presenceSnapshot() -> [String: [SocketIOSocket]] {
         self.registry.withLockedValue { registry in
@@ -502,6 +536,14 @@ public final class SocketIOServer: Service, Sendable {
         for (userID, sockets) in snapshot {
             for socket in sockets where socket.isClosed {
                 try await presence.disconnected(userID: userID, socketID: socket.id)
+            }
+        }
+        // Removals that failed while Redis was unavailable.
+        let uncleared = self.registry.withLockedValue { $0.uncleared }
+        for (userID, socketIDs) in uncleared {
+            for socketID in socketIDs {
+                try await presence.disconnected(userID: userID, socketID: socketID)
+                self.registry.withLockedValue { $0.forgetUncleared(userID: userID, socketID: socketID) }
             }
         }
     }

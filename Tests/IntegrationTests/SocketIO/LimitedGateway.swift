@@ -56,6 +56,9 @@ struct LimitedGateway {
             group.addTask { try await application.runService(gracefulShutdownSignals: []) }
             defer { group.cancelAll() }
             try await eventually("the gateway listens") { await port.value != 0 }
+            // Subscribed to the bus: the subscriber connection is up (its first presence rewrite,
+            // of no sockets yet, cannot overlap what a test writes later).
+            try await eventually("the bus subscription is confirmed") { server.isReady }
             try await body(LimitedGateway(server: server, redis: redis, port: await port.value))
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A redis-server of the test's own, on its own port and data folder, that the test may stop and
 /// start at will without disturbing the stack's shared Redis. No persistence: a restart starts
-/// empty, as a restarted cache does.
+/// empty, as a restarted cache does, unless the test saved the data (``saveAndStop()``).
 struct ThrowawayRedis {
     let port: Int
     let directory: String
@@ -47,6 +47,12 @@ struct ThrowawayRedis {
             (try? await TestEnvironment.run(["redis-cli", "-p", String(self.port), "ping"], timeout: .seconds(5)))
                 == nil
         }
+    }
+
+    /// Writes the data to the folder (loaded at the next start), then stops the server.
+    func saveAndStop() async throws {
+        try await TestEnvironment.run(["redis-cli", "-p", String(self.port), "save"])
+        try await self.stopServer()
     }
 
     /// Stops the server for good and removes its folder.
