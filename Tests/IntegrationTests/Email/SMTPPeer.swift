@@ -155,32 +155,35 @@ struct SMTPPeer {
 }
 
 /// A TCP port bound but not listening: connections to it are refused, and no other test's server
-/// can take it while it is held.
+/// can take it while it is held. It lies below the ephemeral range (as `Tests/support/ports.py`
+/// picks them), so once released for a server of the test, no outgoing connection can take it.
 final class ReservedPort: Sendable {
     let port: Int
     private let descriptor: Int32
 
     init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        for _ in 0..<200 {
+            let port = Int.random(in: 28_000...31_999)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard descriptor >= 0 else { break }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
+            guard bound == 0 else {
+                close(descriptor)
+                continue
+            }
+            self.descriptor = descriptor
+            self.port = port
+            return
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard descriptor >= 0, bound == 0, named == 0 else {
-            close(descriptor)
-            throw SMTPPeer.PeerFailure(description: "could not reserve a port")
-        }
-        self.descriptor = descriptor
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        throw SMTPPeer.PeerFailure(description: "could not reserve a port")
     }
 
     /// Frees the port (for a server to take it).

@@ -220,7 +220,8 @@ struct QueueConsumerIntegrationTests {
             let policy = RetryPolicy(baseDelay: .milliseconds(5), factor: 1, maxRetries: 1, jitter: 0)
             try await MessagingHarness.run(queue: queue, retry: policy, handlers: [handler]) { harness in
                 try await harness.publishRaw(#"{"pattern":"email_request","data":{"type":"welcome-message"}}"#)
-                try await eventually("the message is dead-lettered") {
+                // About 32 trips through the broker (each deferral, the retry, the dead letter).
+                try await eventually("the message is dead-lettered", timeout: .seconds(90)) {
                     try await MessagingHarness.depth(of: harness.topology.deadLetterQueue) == 1
                 }
                 let letter = try #require(

@@ -144,7 +144,8 @@ struct NotificationBatchIntegrationTests {
     /// same update (its `acknowledged_at` is the delivery's `delivered_at`); a push its client
     /// never acks is recorded delivered alone once it waited. Both forget their body hash.
     @Test func aLateAckIsRecordedWithItsDeliveryAndAnUnackedPushIsRecordedAlone() async throws {
-        try await NotificationHarness.run { harness in
+        // The ack comes 300 ms after the push; a 5 s wait keeps it in time on a loaded machine.
+        try await NotificationHarness.run(ackWait: .seconds(5)) { harness in
             let user = NotificationHarness.newUserID()
             let stored = try await harness.store.create([
                 .init(request: try Self.valid(user, "acked late"), messageID: nil, bodyHash: "h1", mayBeStored: false),

@@ -35,8 +35,10 @@ struct NotificationHarness: Sendable {
     /// Runs the service around `body`. `waiting` raw bodies are put in the queue before the flow
     /// starts consuming (so that they arrive together, in batches); `afterShutdown` sees the queue
     /// after the service stopped (its unacknowledged messages are back in the queue by then).
+    /// `ackWait`: how long a push waits for its client's ack before its delivery is written alone.
     static func run(
         authService: String? = nil,
+        ackWait: Duration = .seconds(1),
         waiting: [String] = [],
         beforeConsuming: @Sendable (String, NotificationStore) async throws -> Void = { _, _ in },
         afterShutdown: @Sendable (String, MongoCollection) async throws -> Void = { _, _ in },
@@ -45,13 +47,14 @@ struct NotificationHarness: Sendable {
         // MongoDB fail points are global: the test that sets one runs alone (MongoLock).
         try await MongoLock.shared {
             try await Self.runService(
-                authService: authService, waiting: waiting, beforeConsuming: beforeConsuming,
+                authService: authService, ackWait: ackWait, waiting: waiting, beforeConsuming: beforeConsuming,
                 afterShutdown: afterShutdown, body)
         }
     }
 
     private static func runService(
         authService: String?,
+        ackWait: Duration,
         waiting: [String],
         beforeConsuming: @Sendable (String, NotificationStore) async throws -> Void,
         afterShutdown: @Sendable (String, MongoCollection) async throws -> Void,
@@ -79,7 +82,8 @@ struct NotificationHarness: Sendable {
             logger: Logger(label: "test.socket.io")
         )
         let store = try NotificationStore(client: mongo)
-        let delivery = NotificationDelivery(store: store, server: server, logger: Logger(label: "test.notifications"))
+        let delivery = NotificationDelivery(
+            store: store, server: server, ackWait: ackWait, logger: Logger(label: "test.notifications"))
         server.setDelegate(delivery)
         try await store.ensureIndexes()
         try await beforeConsuming(queue, store)
