@@ -11,7 +11,8 @@ struct BoltIntegrationTests {
     /// A label of this test's own: 16 random letters (26^16), so tests running side by side, or
     /// nodes an earlier failed run left behind, never share one.
     private func label() -> String {
-        "BoltTest" + String((0..<16).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ".randomElement()! })
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        return "BoltTest" + String((0..<16).map { _ in letters[Int.random(in: 0..<letters.count)] })
     }
 
     @Test(arguments: [true, false])
