@@ -27,16 +27,25 @@ struct ThrowawayRedis {
         throw lastError ?? TestEnvironment.CommandFailed(command: "redis-server", output: "no free port")
     }
 
-    /// Starts (again) and waits until it answers PING.
+    /// Starts (again) and waits until it answers PING. A daemonized redis-server exits 0 even when
+    /// its port is taken, and another test's server may answer there: so the server that answers
+    /// must be this one (its `dir` is this folder), and a bind failure in the log ends the wait.
     func startServer() async throws {
+        let log = "\(self.directory)/redis.log"
+        try? FileManager.default.removeItem(atPath: log)
         try await TestEnvironment.run([
             "redis-server", "--bind", "127.0.0.1", "--port", String(self.port), "--dir", self.directory,
             "--save", "", "--appendonly", "no", "--daemonize", "yes",
-            "--pidfile", "\(self.directory)/redis.pid", "--logfile", "\(self.directory)/redis.log",
+            "--pidfile", "\(self.directory)/redis.pid", "--logfile", log,
         ])
         try await eventually("redis-server on \(self.port) answers") {
-            (try? await TestEnvironment.run(["redis-cli", "-p", String(self.port), "ping"], timeout: .seconds(5)))?
-                .contains("PONG") == true
+            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains("Address already in use") {
+                throw TestEnvironment.CommandFailed(command: "redis-server", output: "port \(self.port) is taken")
+            }
+            let answer = try? await TestEnvironment.run(
+                ["redis-cli", "-p", String(self.port), "config", "get", "dir"], timeout: .seconds(5))
+            let ours = [self.directory, URL(fileURLWithPath: self.directory).resolvingSymlinksInPath().path]
+            return answer?.split(separator: "\n").contains { ours.contains(String($0)) } == true
         }
     }
 
