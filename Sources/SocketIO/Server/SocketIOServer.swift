@@ -510,7 +510,7 @@ public final class SocketIOServer: Service, Sendable {
             let kept = self.registry.withLockedValue { $0.rememberUncleared(userID: userID, socketID: socketID) }
             self.logger.warning(
                 kept
-                    ? "socket.io: presence not cleared; Redis unavailable (removed again when it is back)"
+                    ? "socket.io: presence not cleared; Redis unavailable (retried when it is back, while this instance runs; else the entry ages out)"
                     : "socket.io: presence not cleared; Redis unavailable (too many to retry; the entry ages out)",
                 metadata: ["error": "\(error)"])
             Counter(label: "websocket.presence.redis_unavailable").increment()
