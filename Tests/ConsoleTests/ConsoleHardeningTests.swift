@@ -1,10 +1,7 @@
-import AMQPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import NIOCore
-import NIOPosix
 import Testing
 
 @testable import Console
@@ -12,25 +9,7 @@ import Testing
 /// The review's findings (issue #16): host names answered, the `Secure` cookie, the throttle on
 /// wrong tokens, the body limit's status, the dead-letter page's real total.
 @Suite struct ConsoleHardeningTests {
-    static let token = "unit-console-token"
-
-    func application(
-        hosts: ConsoleHostPolicy = ConsoleHostPolicy(bindHost: "127.0.0.1", port: 0), secureCookie: Bool = false,
-        throttle: SignInThrottle = SignInThrottle()
-    ) throws -> some ApplicationProtocol {
-        let broker = AMQPClient(
-            configuration: .init(connection: try AMQPConnectionConfiguration(uri: "amqp://127.0.0.1:1")),
-            logger: Logger(label: "test"))
-        let data = ConsoleData(
-            broker: broker, queues: ["q1"], management: nil, redis: nil, mongo: nil, graph: nil,
-            logger: Logger(label: "test"))
-        let routes = try ConsoleRoutes(
-            token: Self.token, data: data, logger: Logger(label: "test"), hosts: hosts, secureCookie: secureCookie,
-            throttle: throttle)
-        let router = Router()
-        routes.register(on: router)
-        return Application(router: router)
-    }
+    static let token = ConsoleRoutesTests.token
 
     // MARK: Host names (DNS rebinding)
 
@@ -60,7 +39,7 @@ import Testing
     /// console's are not the console's to refuse.
     @Test func aRequestForAnotherHostNameIsAnswered421() async throws {
         let hosts = ConsoleHostPolicy(bindHost: "127.0.0.1", port: 0, allowed: ["console.example.com"])
-        try await self.application(hosts: hosts).test(.live) { client in
+        try await ConsoleRoutesTests.application(hosts: hosts).test(.live) { client in
             let port = try #require(client.port)
             let raw = TestClient(host: "127.0.0.1", port: port)
             raw.connect()
@@ -89,7 +68,7 @@ import Testing
 
     @Test func theSecureFlagIsSetOnlyWhenConfigured() async throws {
         for secure in [false, true] {
-            try await self.application(secureCookie: secure).test(.router) { client in
+            try await ConsoleRoutesTests.application(secureCookie: secure).test(.router) { client in
                 let signIn = try await client.execute(
                     uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                     body: ByteBuffer(string: "token=\(Self.token)"))
@@ -132,7 +111,7 @@ import Testing
     /// The sixth try within the minute is answered 429 with `Retry-After`, the right token
     /// included (it is not looked at); wrong bearer tokens count the same.
     @Test func theSixthSignInWithinAMinuteGets429() async throws {
-        try await self.application().test(.router) { client in
+        try await ConsoleRoutesTests.application().test(.router) { client in
             func signIn(_ token: String) async throws -> TestResponse {
                 try await client.execute(
                     uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
@@ -150,7 +129,7 @@ import Testing
                 uri: "/api/overview", method: .get, headers: [.authorization: "Bearer \(Self.token)"])
             #expect(api.status == .tooManyRequests)
         }
-        try await self.application().test(.router) { client in
+        try await ConsoleRoutesTests.application().test(.router) { client in
             for _ in 1...5 {
                 let wrong = try await client.execute(
                     uri: "/api/overview", method: .get, headers: [.authorization: "Bearer wrong-token-guess"])
@@ -166,7 +145,7 @@ import Testing
     // MARK: Body limit
 
     @Test func aBodyOverOneMegabyteIsAnswered413() async throws {
-        try await self.application().test(.router) { client in
+        try await ConsoleRoutesTests.application().test(.router) { client in
             let headers: HTTPFields = [.authorization: "Bearer \(Self.token)", .contentType: "application/json"]
             let big = ByteBuffer(repeating: UInt8(ascii: " "), count: ConsoleRoutes.maxBodyBytes + 1)
             for action in ["replay", "delete", "purge"] {

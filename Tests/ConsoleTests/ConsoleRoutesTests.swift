@@ -12,21 +12,26 @@ import Testing
 @Suite struct ConsoleRoutesTests {
     static let token = "unit-console-token"
 
-    func application() throws -> some ApplicationProtocol {
+    /// The console's routes on a router, with queue `q1` and no other data source; the defaults
+    /// are the routes' own.
+    static func application(
+        hosts: ConsoleHostPolicy = ConsoleHostPolicy(bindHost: "127.0.0.1", port: 0), secureCookie: Bool = false
+    ) throws -> some ApplicationProtocol {
         let broker = AMQPClient(
             configuration: .init(connection: try AMQPConnectionConfiguration(uri: "amqp://127.0.0.1:1")),
             logger: Logger(label: "test"))
         let data = ConsoleData(
             broker: broker, queues: ["q1"], management: nil, redis: nil, mongo: nil, graph: nil,
             logger: Logger(label: "test"))
-        let routes = try ConsoleRoutes(token: Self.token, data: data, logger: Logger(label: "test"))
+        let routes = try ConsoleRoutes(
+            token: Self.token, data: data, logger: Logger(label: "test"), hosts: hosts, secureCookie: secureCookie)
         let router = Router()
         routes.register(on: router)
         return Application(router: router)
     }
 
     @Test func thePageSendsStrangersToTheSignInForm() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             let page = try await client.execute(uri: "/", method: .get)
             #expect(page.status == .seeOther)
             #expect(page.headers[.location] == "/login")
@@ -39,7 +44,7 @@ import Testing
     }
 
     @Test func aWrongTokenGets401AndTheFormAgain() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             let response = try await client.execute(
                 uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: "token=guess"))
@@ -52,7 +57,7 @@ import Testing
     }
 
     @Test func theRightTokenSignsInWithASessionCookieThatOpensThePage() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             let response = try await client.execute(
                 uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: "token=\(Self.token)"))
@@ -71,7 +76,7 @@ import Testing
     }
 
     @Test func aForeignOriginIsRefusedEvenWithTheToken() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             let headers: HTTPFields = [
                 .authorization: "Bearer \(Self.token)", .origin: "http://evil.example",
                 .contentType: "application/json",
@@ -85,7 +90,7 @@ import Testing
     }
 
     @Test func onlyTheConsolesQueuesCanBeOperated() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             let response = try await client.execute(
                 uri: "/api/queues/someone_elses_queue/dead-letters/purge", method: .post,
                 headers: [.authorization: "Bearer \(Self.token)", .contentType: "application/json"],
@@ -102,7 +107,7 @@ import Testing
     /// The router ignores empty path segments, so `//api/...` reaches the API's routes: the API's
     /// guard must hold there too (it is the group's, not a prefix test on the path).
     @Test func theAPIRefusesStrangersHoweverThePathIsSpelled() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             for uri in ["/api/overview", "//api/overview", "/api//overview", "//api/queues/q1/dead-letters"] {
                 let response = try await client.execute(uri: uri, method: .get)
                 #expect(response.status == .unauthorized || response.status == .notFound, "\(uri)")
@@ -126,7 +131,7 @@ import Testing
     /// A state change carrying the session cookie but no `Origin` is not the page's: 403. The same
     /// request with the bearer token (a script, curl) needs no `Origin`.
     @Test func aCookieSignedStateChangeMustNameItsOrigin() async throws {
-        try await self.application().test(.router) { client in
+        try await Self.application().test(.router) { client in
             let signIn = try await client.execute(
                 uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: "token=\(Self.token)"))
