@@ -73,6 +73,13 @@ struct EngineIOWebSocketHandlerTests {
             }
         }
 
+        /// Answers the handler's close frame with the client's, which ends the connection.
+        func answerClose() async throws {
+            try await self.send(
+                WebSocketFrame(fin: true, opcode: .connectionClose, data: self.channel.allocator.buffer(capacity: 0)))
+            try await self.channel.closeFuture.get()
+        }
+
         func closeCode(of frame: WebSocketFrame) -> WebSocketErrorCode? {
             var data = frame.data
             return data.readWebSocketErrorCode()
@@ -148,10 +155,7 @@ struct EngineIOWebSocketHandlerTests {
             try await Self.until { server.localSockets(ofUser: SocketIOServerTests.alice).isEmpty }
             #expect(!(await server.isUserConnected(SocketIOServerTests.alice)))
             // The client's answer ends the connection.
-            try await connection.send(
-                WebSocketFrame(
-                    fin: true, opcode: .connectionClose, data: connection.channel.allocator.buffer(capacity: 0)))
-            try await connection.channel.closeFuture.get()
+            try await connection.answerClose()
         }
     }
 
@@ -238,10 +242,7 @@ struct EngineIOWebSocketHandlerTests {
             #expect(close.opcode == .connectionClose)
             #expect(connection.closeCode(of: close) == .normalClosure)
             try await Self.until { socket.isClosed }
-            try await connection.send(
-                WebSocketFrame(
-                    fin: true, opcode: .connectionClose, data: connection.channel.allocator.buffer(capacity: 0)))
-            try await connection.channel.closeFuture.get()
+            try await connection.answerClose()
         }
     }
 

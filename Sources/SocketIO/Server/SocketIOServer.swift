@@ -89,24 +89,17 @@ public final class SocketIOServer: Service, Sendable {
         /// Sessions that ended lately, by `sid`, with when: a poll the client had already sent
         /// when its session ended is answered with a `close` packet, not "Session ID unknown".
         var ended: [String: ContinuousClock.Instant] = [:]
-        /// Sockets of closed sessions whose presence removal failed (Redis unavailable), by user
-        /// id: removed again at the next presence rewrite (reconnect or refresh).
-        var uncleared: [String: Set<String>] = [:]
-        var unclearedCount = 0
+        /// Sockets of closed sessions whose presence removal failed (Redis unavailable): removed
+        /// again at the next presence rewrite (reconnect or refresh). At most ``maxUncleared``;
+        /// beyond that, entries age out.
+        var uncleared: Set<PresenceEntry> = []
         var shuttingDown = false
+    }
 
-        /// Remembers a failed removal, up to ``maxUncleared`` (beyond that, entries age out).
-        mutating func rememberUncleared(userID: String, socketID: String) -> Bool {
-            guard self.unclearedCount < SocketIOServer.maxUncleared else { return false }
-            if self.uncleared[userID, default: []].insert(socketID).inserted { self.unclearedCount += 1 }
-            return true
-        }
-
-        mutating func forgetUncleared(userID: String, socketID: String) {
-            guard self.uncleared[userID]?.remove(socketID) != nil else { return }
-            self.unclearedCount -= 1
-            if self.uncleared[userID]?.isEmpty == true { self.uncleared[userID] = nil }
-        }
+    /// A user's socket, as presence records it.
+    struct PresenceEntry: Hashable {
+        var userID: String
+        var socketID: String
     }
 
     /// How many failed presence removals are kept for a retry (about 100 bytes each).
@@ -507,7 +500,11 @@ public final class SocketIOServer: Service, Sendable {
         do {
             try await presence.disconnected(userID: userID, socketID: socketID)
         } catch {
-            let kept = self.registry.withLockedValue { $0.rememberUncleared(userID: userID, socketID: socketID) }
+            let kept = self.registry.withLockedValue { registry in
+                guard registry.uncleared.count < Self.maxUncleared else { return false }
+                registry.uncleared.insert(PresenceEntry(userID: userID, socketID: socketID))
+                return true
+            }
             self.logger.warning(
                 kept
                     ? "socket.io: presence not cleared; Redis unavailable (retried when it is back, while this instance runs; else the entry ages out)"
@@ -518,7 +515,7 @@ public final class SocketIOServer: Service, Sendable {
     }
 
     /// How many failed presence removals wait for Redis to come back.
-    var unclearedPresenceCount: Int { self.registry.withLockedValue { $0.unclearedCount } }
+    var unclearedPresenceCount: Int { self.registry.withLockedValue { $0.uncleared.count } }
 
     /// Every local connected socket, by user id.
     func presenceSnapshot() -> [String: [SocketIOSocket]] {
@@ -539,12 +536,9 @@ public final class SocketIOServer: Service, Sendable {
             }
         }
         // Removals that failed while Redis was unavailable.
-        let uncleared = self.registry.withLockedValue { $0.uncleared }
-        for (userID, socketIDs) in uncleared {
-            for socketID in socketIDs {
-                try await presence.disconnected(userID: userID, socketID: socketID)
-                self.registry.withLockedValue { $0.forgetUncleared(userID: userID, socketID: socketID) }
-            }
+        for entry in self.registry.withLockedValue({ $0.uncleared }) {
+            try await presence.disconnected(userID: entry.userID, socketID: entry.socketID)
+            _ = self.registry.withLockedValue { $0.uncleared.remove(entry) }
         }
     }
 
