@@ -7,7 +7,7 @@ import MongoStore
 #endif
 
 extension DecodeAsyncBench {
-    /// `decode-async bench mongo`: insert and find throughput of MongoStore, with the process CPU time
+    /// `decode-async-bench mongo`: insert and find throughput of MongoStore, with the process CPU time
     /// per operation (the figure that is ours alone: the local store is a Python server).
     struct Mongo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -9,7 +9,7 @@ import NotificationService
 import SocketIO
 
 extension DecodeAsyncBench {
-    /// `decode-async bench notifications`: NestJS-style `create_notification` emits through RabbitMQ,
+    /// `decode-async-bench notifications`: NestJS-style `create_notification` emits through RabbitMQ,
     /// the production-configured flow, MongoDB and Socket.IO to connected clients, publish to socket
     /// receipt; or the store's own `insertMany` rate for the same documents and indexes. Each mode
     /// also prints the CPU time the MongoDB server process spent. `scripts/bench` runs every mode on

@@ -24,11 +24,10 @@ struct BenchService {
     let server: SocketIOServer?
     let signer: AccessTokenSigner
 
-    /// The delivery flow's own queue and database, and the clients it runs on.
+    /// The delivery flow's own queue, and the broker client it consumes with.
     struct Flow: Sendable {
         let queue: String
         let broker: AMQPClient
-        let mongo: MongoClient
     }
 
     static func run(
@@ -63,7 +62,7 @@ struct BenchService {
                 dependencies: FlowDependencies(broker: broker, mongo: mongo, version: "bench"))
             host.add(parts)
             services += [mongo] + parts.services
-            flowForBody = Flow(queue: flow.queue, broker: broker, mongo: mongo)
+            flowForBody = Flow(queue: flow.queue, broker: broker)
         } else {
             // The gateway alone, for the Socket.IO benchmarks that emit through it.
             let redis = RedisClient(
@@ -76,8 +75,9 @@ struct BenchService {
                 logger: quiet
             )
             gateway = server
-            host.routes = [SocketIORoutes(server: server)]
-            host.httpServer = SocketIORoutes(server: server).httpServer
+            let routes = SocketIORoutes(server: server)
+            host.routes = [routes]
+            host.httpServer = routes.httpServer
             services += [redis, server]
         }
         let port = NIOLockedValueBox(0)

@@ -6,7 +6,7 @@ import NotificationService
 import SocketIO
 
 extension DecodeAsyncBench {
-    /// `decode-async bench socketio`: N clients, an emit to each user room, emit-to-receipt latency
+    /// `decode-async-bench socketio`: N clients, an emit to each user room, emit-to-receipt latency
     /// and memory per connection.
     struct SocketIOBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

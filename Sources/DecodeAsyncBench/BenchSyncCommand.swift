@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 extension DecodeAsyncBench {
-    /// `decode-async bench sync`: N `create_user_request` events through the broker and the sync into
+    /// `decode-async-bench sync`: N `create_user_request` events through the broker and the sync into
     /// the graph, with batching off and on: events/s and event-to-graph latency (publish to commit).
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

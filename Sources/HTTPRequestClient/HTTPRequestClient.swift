@@ -49,6 +49,9 @@ public struct HTTPRequestClient: Sendable {
     /// The TLS settings of an `https` endpoint: by default the system's trust roots.
     public let tlsConfiguration: TLSConfiguration
     let group: any EventLoopGroup
+    /// The TLS context of an `https` endpoint, made once (it loads the trust roots): a failure
+    /// to make it fails each request as a connection failure.
+    let sslContext: Result<NIOSSLContext, any Error>?
 
     /// A client for `endpoint`; nothing connects until ``send(_:path:headers:body:)``.
     public init(
@@ -61,6 +64,7 @@ public struct HTTPRequestClient: Sendable {
         self.bodyLimit = bodyLimit
         self.tlsConfiguration = tlsConfiguration
         self.group = group
+        self.sslContext = endpoint.tls ? Result { try NIOSSLContext(configuration: tlsConfiguration) } : nil
     }
 
     /// Sends `method path` with `headers` (the client adds `Host`, `Connection: close` and, with a
@@ -74,17 +78,16 @@ public struct HTTPRequestClient: Sendable {
         let loop = self.group.next()
         let promise = loop.makePromise(of: Response.self)
         let bodyLimit = self.bodyLimit
-        let tlsConfiguration = self.tlsConfiguration
+        let sslContext = self.sslContext
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(TimeAmount(self.timeout))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        if endpoint.tls {
-                            let context = try NIOSSLContext(configuration: tlsConfiguration)
+                        if let sslContext {
                             try channel.pipeline.syncOperations.addHandler(
-                                try NIOSSLClientHandler(context: context, serverHostname: endpoint.host))
+                                try NIOSSLClientHandler(context: sslContext.get(), serverHostname: endpoint.host))
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(

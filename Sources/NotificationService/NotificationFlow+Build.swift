@@ -62,6 +62,7 @@ extension NotificationFlow {
             store: store, delivery: delivery, verifier: verifier, sessions: sessions,
             corsOrigin: configuration.frontendURL, logger: logger)
         let queue = configuration.queue
+        let socketRoutes = SocketIORoutes(server: server)
         return FlowParts(
             services: [redis, server, flow],
             checks: [dependencies.mongoCheck()].compactMap { $0 } + [
@@ -75,8 +76,8 @@ extension NotificationFlow {
                     guard flow.isReady else { throw ReadinessFailure("not consuming \(queue) yet") }
                 },
             ],
-            routes: [rest, SocketIORoutes(server: server)],
-            httpServer: SocketIORoutes(server: server).httpServer
+            routes: [rest, socketRoutes],
+            httpServer: socketRoutes.httpServer
         )
     }
 

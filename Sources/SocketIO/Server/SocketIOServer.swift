@@ -387,12 +387,13 @@ public final class SocketIOServer: Service, Sendable {
         guard let userID else { return }
         Counter(label: "websocket.disconnection").increment()
         Metrics.Timer(label: "websocket.connection.duration").record(duration: .now - socket.connectedAt)
+        // Only a registered socket can have presence: `authenticated` writes it after registering
+        // the socket, under the same lock that took it out here.
+        guard wasConnected else { return }
         if let presence {
             await self.clearPresence(presence, userID: userID, socketID: socket.id)
         }
-        if wasConnected {
-            await self.delegate?.socketClosed(socket, userID: userID, reason: reason)
-        }
+        await self.delegate?.socketClosed(socket, userID: userID, reason: reason)
     }
 
     // MARK: Service
@@ -564,13 +565,16 @@ public final class SocketIOServer: Service, Sendable {
         }
     }
 
+    /// Closes every socket, side by side: shutdown waits for the slowest close, not for the sum.
     private func closeAll(reason: String) async {
         let sockets = self.registry.withLockedValue { registry in
             registry.shuttingDown = true
             return Array(registry.sockets.values)
         }
-        for socket in sockets {
-            await self.process(socket.close(reason), of: socket)
+        await withDiscardingTaskGroup { group in
+            for socket in sockets {
+                group.addTask { await self.process(socket.close(reason), of: socket) }
+            }
         }
     }
 

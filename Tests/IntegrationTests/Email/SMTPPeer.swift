@@ -85,7 +85,7 @@ struct SMTPPeer {
         do {
             // Done when it listens, or when it has exited (its log then says why).
             try await eventually("smtp_peer \(mode) listens", timeout: .seconds(30)) {
-                FileManager.default.fileExists(atPath: portFile.path) || kill(pid, 0) != 0
+                FileManager.default.fileExists(atPath: portFile.path) || Self.hasExited(pid)
             }
             guard FileManager.default.fileExists(atPath: portFile.path) else {
                 throw PeerFailure(description: "exited")
@@ -108,12 +108,17 @@ struct SMTPPeer {
         defer { try? FileManager.default.removeItem(at: self.directory) }
         kill(self.pid, SIGTERM)
         try? await eventually("smtp_peer \(self.mode) stopped", timeout: .seconds(10)) {
-            guard kill(self.pid, 0) == 0 else { return true }
-            // /proc files report size 0: read to the end rather than by size.
-            let data = FileHandle(forReadingAtPath: "/proc/\(self.pid)/stat")?.readDataToEndOfFile() ?? Data()
-            let stat = String(decoding: data, as: UTF8.self)
-            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+            Self.hasExited(self.pid)
         }
+    }
+
+    /// Whether process `pid` has exited; a zombie counts (nothing reaps orphans here).
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        // /proc files report size 0: read to the end rather than by size.
+        let data = FileHandle(forReadingAtPath: "/proc/\(pid)/stat")?.readDataToEndOfFile() ?? Data()
+        let stat = String(decoding: data, as: UTF8.self)
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
     }
 
     /// Runs `body` with a started peer; stops it afterwards whatever happens.

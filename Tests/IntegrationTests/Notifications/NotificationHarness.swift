@@ -1,7 +1,6 @@
 import AMQPClient
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import Messaging
 import MongoStore
