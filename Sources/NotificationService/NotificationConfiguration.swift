@@ -6,8 +6,8 @@ public struct NotificationConfiguration: Sendable {
     public var redisURI = "redis://localhost:6379/0"
     /// Empty: every token is refused.
     public var jwtSecret = ""
-    public var jwtIssuer = "decode-auth-service"
-    public var jwtAudience = "decode-frontend"
+    public var jwtIssuer = AccessTokenVerifier.defaultIssuer
+    public var jwtAudience = AccessTokenVerifier.defaultAudience
     /// The auth service asked whether a token's session is still active; nil: not asked.
     public var authServiceURL: String?
     /// The REST API's CORS origin.

@@ -1,8 +1,10 @@
+import NotificationService
+
 /// How access tokens are signed and checked (`JWT_ACCESS_TOKEN_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE`):
 /// read by the notification service to verify tokens and by `decode-async token` to mint them.
 struct AccessTokenSettings: Equatable {
-    static let defaultIssuer = "decode-auth-service"
-    static let defaultAudience = "decode-frontend"
+    static let defaultIssuer = AccessTokenVerifier.defaultIssuer
+    static let defaultAudience = AccessTokenVerifier.defaultAudience
 
     /// Empty when unset: the service then refuses every token.
     var secret: String

@@ -10,10 +10,11 @@ extension ConsoleConfiguration {
     /// variable is read once); `redisRead`: whether `REDIS_URI` was already read (then its absence
     /// is final).
     init(_ settings: inout SettingsReader, sharedRedisURI: String?, redisRead: Bool, sharedGraph: Graph?) {
+        // The defaults, read before the required token (errors are reported in reading order).
+        let defaults = ConsoleConfiguration(token: "")
         let http = HTTPBinding(
-            host: settings.string("CONSOLE_HOST", default: "127.0.0.1") ?? "127.0.0.1",
-            port: settings.port("CONSOLE_PORT", default: 4010)
-        )
+            host: settings.string("CONSOLE_HOST", default: defaults.http.host) ?? defaults.http.host,
+            port: settings.port("CONSOLE_PORT", default: defaults.http.port))
         self.init(
             token: settings.requiredString(
                 "CONSOLE_TOKEN", secret: true, expected: "the console's sign-in token (e.g. openssl rand -hex 32)"))
@@ -25,7 +26,7 @@ extension ConsoleConfiguration {
         self.http = http
         self.allowedHosts = (settings.string("CONSOLE_ALLOWED_HOSTS") ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        self.secureCookie = settings.bool("CONSOLE_SECURE_COOKIE", default: false)
+        self.secureCookie = settings.bool("CONSOLE_SECURE_COOKIE", default: defaults.secureCookie)
         self.queues = (settings.string("CONSOLE_QUEUES", default: Self.defaultQueues.joined(separator: ",")) ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if self.queues.isEmpty {

@@ -10,36 +10,43 @@ extension NotificationConfiguration {
     init(_ settings: inout SettingsReader) {
         self.init(instanceID: "")
         self.http = HTTPBinding(
-            host: settings.string("NOTIFICATION_HOST", default: "0.0.0.0") ?? "0.0.0.0",
-            port: settings.port("NOTIFICATION_PORT", default: 4005)
-        )
+            host: settings.string("NOTIFICATION_HOST", default: self.http.host) ?? self.http.host,
+            port: settings.port("NOTIFICATION_PORT", default: self.http.port))
         self.redisURI = Self.redisURI(&settings)
         let accessTokens = AccessTokenSettings(&settings)
         self.jwtSecret = accessTokens.secret
         self.jwtIssuer = accessTokens.issuer
         self.jwtAudience = accessTokens.audience
         self.authServiceURL = settings.uri("AUTH_SERVICE_URL", schemes: ["http", "https"])
-        self.frontendURL = settings.string("FRONTEND_URL", default: "*") ?? "*"
-        self.socketCORSOrigins = (settings.string("SOCKET_CORS_ORIGINS", default: "*") ?? "*")
+        self.frontendURL = settings.string("FRONTEND_URL", default: self.frontendURL) ?? self.frontendURL
+        let origins = self.socketCORSOrigins.joined(separator: ",")
+        self.socketCORSOrigins = (settings.string("SOCKET_CORS_ORIGINS", default: origins) ?? origins)
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         self.socketEventsPerSecond = Double(
-            settings.int("SOCKET_EVENTS_PER_SECOND", default: 20, range: 1...10_000, expected: "events per second"))
+            settings.int(
+                "SOCKET_EVENTS_PER_SECOND", default: Int(self.socketEventsPerSecond), range: 1...10_000,
+                expected: "events per second"))
         self.socketMaxEventBytes = settings.int(
-            "SOCKET_MAX_EVENT_BYTES", default: 16_384, range: 256...1_000_000, expected: "a size in bytes")
+            "SOCKET_MAX_EVENT_BYTES", default: self.socketMaxEventBytes, range: 256...1_000_000,
+            expected: "a size in bytes")
         self.presenceTTLSeconds = settings.int(
-            "PRESENCE_TTL_SECONDS", default: 90, range: 3...86_400, expected: "seconds from 3 to 86400")
+            "PRESENCE_TTL_SECONDS", default: self.presenceTTLSeconds, range: 3...86_400,
+            expected: "seconds from 3 to 86400")
         self.instanceID =
             settings.string("INSTANCE_ID")
             ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt16.random(in: .min ... .max))"
         self.prefetch = UInt16(
             settings.int(
-                "NOTIFICATION_PREFETCH", default: 250, range: 1...5_000, expected: "a prefetch from 1 to 5000"))
+                "NOTIFICATION_PREFETCH", default: Int(self.prefetch), range: 1...5_000,
+                expected: "a prefetch from 1 to 5000"))
         self.concurrency = settings.int(
-            "NOTIFICATION_CONCURRENCY", default: 4, range: 1...256, expected: "a concurrency from 1 to 256")
+            "NOTIFICATION_CONCURRENCY", default: self.concurrency, range: 1...256,
+            expected: "a concurrency from 1 to 256")
         self.batchSize = settings.int(
-            "NOTIFICATION_BATCH_SIZE", default: 100, range: 1...1_000, expected: "a batch size from 1 to 1000")
+            "NOTIFICATION_BATCH_SIZE", default: self.batchSize, range: 1...1_000,
+            expected: "a batch size from 1 to 1000")
         self.redeliveryWindowSeconds = settings.int(
-            "NOTIFICATION_REDELIVERY_WINDOW", default: 3_600, range: 60...604_800,
+            "NOTIFICATION_REDELIVERY_WINDOW", default: self.redeliveryWindowSeconds, range: 60...604_800,
             expected: "seconds from 60 to 604800")
     }
 
@@ -65,36 +72,42 @@ extension EmailConfiguration {
     init(_ settings: inout SettingsReader, sharedRedisURI: String? = nil) {
         self.init()
         self.http = HTTPBinding(
-            host: settings.string("EMAIL_WORKER_HOST", default: "0.0.0.0") ?? "0.0.0.0",
-            port: settings.port("EMAIL_WORKER_PORT", default: 4003)
-        )
-        self.smtpHost = settings.string("SMTP_HOST", default: "smtp.gmail.com") ?? "smtp.gmail.com"
-        self.smtpPort = settings.port("SMTP_PORT", default: 587)
-        self.smtpUser = settings.string("SMTP_USER", default: "") ?? ""
-        self.smtpPassword = settings.string("SMTP_PASS", default: "", secret: true) ?? ""
+            host: settings.string("EMAIL_WORKER_HOST", default: self.http.host) ?? self.http.host,
+            port: settings.port("EMAIL_WORKER_PORT", default: self.http.port))
+        self.smtpHost = settings.string("SMTP_HOST", default: self.smtpHost) ?? self.smtpHost
+        self.smtpPort = settings.port("SMTP_PORT", default: self.smtpPort)
+        self.smtpUser = settings.string("SMTP_USER", default: self.smtpUser) ?? self.smtpUser
+        self.smtpPassword = settings.string("SMTP_PASS", default: self.smtpPassword, secret: true) ?? self.smtpPassword
         self.smtpFrom = settings.string("SMTP_FROM") ?? self.smtpUser
         self.smtpSecure = settings.bool("SMTP_SECURE", default: self.smtpPort == 465)
-        self.smtpRequireTLS = settings.bool("SMTP_REQUIRE_TLS", default: true)
-        self.smtpTLSVerify = settings.bool("SMTP_TLS_VERIFY", default: true)
-        self.smtpClientName = settings.string("SMTP_CLIENT_NAME", default: "localhost") ?? "localhost"
+        self.smtpRequireTLS = settings.bool("SMTP_REQUIRE_TLS", default: self.smtpRequireTLS)
+        self.smtpTLSVerify = settings.bool("SMTP_TLS_VERIFY", default: self.smtpTLSVerify)
+        self.smtpClientName = settings.string("SMTP_CLIENT_NAME", default: self.smtpClientName) ?? self.smtpClientName
         self.smtpTimeoutSeconds = settings.int(
-            "SMTP_TIMEOUT", default: 30, range: 1...600, expected: "seconds from 1 to 600")
-        self.smtpPoolSize = settings.int("SMTP_POOL_SIZE", default: 5, range: 1...100, expected: "1 to 100 connections")
+            "SMTP_TIMEOUT", default: self.smtpTimeoutSeconds, range: 1...600, expected: "seconds from 1 to 600")
+        self.smtpPoolSize = settings.int(
+            "SMTP_POOL_SIZE", default: self.smtpPoolSize, range: 1...100, expected: "1 to 100 connections")
         self.smtpMaxMessagesPerConnection = settings.int(
-            "SMTP_MAX_MESSAGES", default: 100, range: 1...100_000, expected: "1 to 100000 messages")
+            "SMTP_MAX_MESSAGES", default: self.smtpMaxMessagesPerConnection, range: 1...100_000,
+            expected: "1 to 100000 messages")
         self.smtpIdleTimeoutSeconds = settings.int(
-            "SMTP_IDLE_TIMEOUT", default: 30, range: 1...3600, expected: "seconds from 1 to 3600")
-        self.maxRetries = settings.int("EMAIL_MAX_RETRIES", default: 3, range: 0...20, expected: "0 to 20 retries")
+            "SMTP_IDLE_TIMEOUT", default: self.smtpIdleTimeoutSeconds, range: 1...3600,
+            expected: "seconds from 1 to 3600")
+        self.maxRetries = settings.int(
+            "EMAIL_MAX_RETRIES", default: self.maxRetries, range: 0...20, expected: "0 to 20 retries")
         self.retryBaseDelayMilliseconds = settings.int(
-            "EMAIL_RETRY_BASE_DELAY_MS", default: 1000, range: 10...3_600_000, expected: "milliseconds")
+            "EMAIL_RETRY_BASE_DELAY_MS", default: self.retryBaseDelayMilliseconds, range: 10...3_600_000,
+            expected: "milliseconds")
         self.concurrency = settings.int(
-            "EMAIL_CONCURRENCY", default: 5, range: 1...100, expected: "1 to 100 messages at once")
+            "EMAIL_CONCURRENCY", default: self.concurrency, range: 1...100, expected: "1 to 100 messages at once")
         self.rateLimit = settings.int(
-            "EMAIL_RATE_LIMIT", default: 0, range: 0...10_000, expected: "messages per second (0: no limit)")
+            "EMAIL_RATE_LIMIT", default: self.rateLimit, range: 0...10_000,
+            expected: "messages per second (0: no limit)")
         self.idempotencyWindowSeconds = settings.int(
-            "EMAIL_IDEMPOTENCY_WINDOW", default: 86_400, range: 1...2_592_000, expected: "seconds (up to 30 days)")
+            "EMAIL_IDEMPOTENCY_WINDOW", default: self.idempotencyWindowSeconds, range: 1...2_592_000,
+            expected: "seconds (up to 30 days)")
         self.claimTTLSeconds = settings.int(
-            "EMAIL_CLAIM_TTL", default: 180, range: 5...3_600, expected: "seconds from 5 to 3600")
+            "EMAIL_CLAIM_TTL", default: self.claimTTLSeconds, range: 5...3_600, expected: "seconds from 5 to 3600")
         self.redisURI = sharedRedisURI ?? settings.uri("REDIS_URI", schemes: ["redis", "rediss"])
         self.templatesDirectory = settings.string("EMAIL_TEMPLATES_DIR")
     }
@@ -103,10 +116,11 @@ extension EmailConfiguration {
 /// Reads the graph sync's settings (COMPAT.md 1.4).
 extension SyncConfiguration {
     init(_ settings: inout SettingsReader) {
+        // The defaults, read before the required settings (errors are reported in reading order).
+        let defaults = SyncConfiguration(neo4jURI: "", neo4jUser: "", neo4jPassword: "")
         let http = HTTPBinding(
-            host: settings.string("NEO4JDB_SYNC_HOST", default: "0.0.0.0") ?? "0.0.0.0",
-            port: settings.port("NEO4JDB_SYNC_PORT", default: 4006)
-        )
+            host: settings.string("NEO4JDB_SYNC_HOST", default: defaults.http.host) ?? defaults.http.host,
+            port: settings.port("NEO4JDB_SYNC_PORT", default: defaults.http.port))
         self.init(
             neo4jURI: settings.uri("NEO4J_URI", schemes: Self.neo4jSchemes, required: true) ?? "",
             neo4jUser: settings.requiredString("NEO4J_USER", expected: "the Neo4j user name"),
@@ -114,10 +128,12 @@ extension SyncConfiguration {
         self.http = http
         self.neo4jDatabase = settings.string("NEO4J_DATABASE")
         self.batchSize = settings.int(
-            "SYNC_BATCH_SIZE", default: 50, range: 1...1000, expected: "a batch size from 1 to 1000")
+            "SYNC_BATCH_SIZE", default: defaults.batchSize, range: 1...1000, expected: "a batch size from 1 to 1000")
         self.batchWait = .milliseconds(
-            settings.int("SYNC_BATCH_WAIT_MS", default: 10, range: 0...1000, expected: "milliseconds from 0 to 1000"))
-        self.validate = settings.bool("SYNC_VALIDATE", default: false)
+            settings.int(
+                "SYNC_BATCH_WAIT_MS", default: Int(defaults.batchWait / .milliseconds(1)), range: 0...1000,
+                expected: "milliseconds from 0 to 1000"))
+        self.validate = settings.bool("SYNC_VALIDATE", default: defaults.validate)
         self.adminToken = settings.string("SYNC_ADMIN_TOKEN", secret: true).flatMap { $0.isEmpty ? nil : $0 }
     }
 }

@@ -10,7 +10,10 @@ public struct AccessTokenSigner: Sendable {
     private let issuer: String
     private let audience: String
 
-    public init(secret: String, issuer: String = "decode-auth-service", audience: String = "decode-frontend") {
+    public init(
+        secret: String, issuer: String = AccessTokenVerifier.defaultIssuer,
+        audience: String = AccessTokenVerifier.defaultAudience
+    ) {
         self.key = SymmetricKey(data: Data(secret.utf8))
         self.issuer = issuer
         self.audience = audience

@@ -19,8 +19,13 @@ public struct AccessTokenVerifier: Sendable {
     private let issuer: String
     private let audience: String
 
+    /// The issuer the auth service signs with.
+    public static let defaultIssuer = "decode-auth-service"
+    /// The audience the auth service signs for.
+    public static let defaultAudience = "decode-frontend"
+
     /// An empty secret refuses every token, as the original does.
-    public init(secret: String, issuer: String = "decode-auth-service", audience: String = "decode-frontend") {
+    public init(secret: String, issuer: String = Self.defaultIssuer, audience: String = Self.defaultAudience) {
         self.key = secret.isEmpty ? nil : SymmetricKey(data: Data(secret.utf8))
         self.issuer = issuer
         self.audience = audience
