@@ -13,7 +13,7 @@ public enum EmailFlow {
     /// set) and the `email_queue` consumer, in start order (shutdown runs in reverse, so the consumer
     /// drains before the pool closes), and the readiness of each.
     ///
-    /// - Throws: ``EmailFlowError`` when the sender is missing or invalid or the templates do not load.
+    /// - Throws: ``FlowConfigurationError`` when the sender is missing or invalid or the templates do not load.
     public static func build(configuration: EmailConfiguration, dependencies: FlowDependencies) async throws
         -> FlowParts
     {
@@ -80,12 +80,12 @@ public enum EmailFlow {
         -> (displayName: String?, address: SMTPAddress)
     {
         guard !configuration.smtpFrom.isEmpty else {
-            throw EmailFlowError("no sender: set SMTP_FROM (or SMTP_USER)")
+            throw FlowConfigurationError("no sender: set SMTP_FROM (or SMTP_USER)")
         }
         do {
             return try SMTPAddress.mailbox(configuration.smtpFrom)
         } catch {
-            throw EmailFlowError("SMTP_FROM is not a sender address: \(error.message)")
+            throw FlowConfigurationError("SMTP_FROM is not a sender address: \(error.message)")
         }
     }
 
@@ -109,14 +109,5 @@ public enum EmailFlow {
             maxMessagesPerConnection: configuration.smtpMaxMessagesPerConnection,
             idleTimeout: .seconds(configuration.smtpIdleTimeoutSeconds)
         )
-    }
-}
-
-/// Why the email worker cannot start.
-public struct EmailFlowError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import EmailWorker
 import Foundation
 
 /// `decode-async serve [service...]`: runs the chosen services (all by default) in one process.
@@ -27,14 +26,6 @@ struct ServeCommand: AsyncParsableCommand {
                 printError("decode-async: configuration: \(line)")
             }
             throw ExitCode(78)
-        }
-        if let email = configuration.email {
-            do {
-                _ = try EmailFlow.sender(email)
-            } catch {
-                printError("decode-async: configuration: \(error)")
-                throw ExitCode(78)
-            }
         }
         try await Runtime(configuration: configuration).run()
     }

@@ -73,7 +73,14 @@ struct Runtime {
         groupServices += throughputServices
         let dependencies = FlowDependencies(broker: broker, mongo: mongo, version: Self.version)
         for flow in flows {
-            let parts = try await flow.build(dependencies)
+            let parts: FlowParts
+            do {
+                parts = try await flow.build(dependencies)
+            } catch let error as FlowConfigurationError {
+                // A setting the flow cannot use stops start-up as a bad setting does.
+                printError("decode-async: configuration: \(error)")
+                throw ExitCode(78)
+            }
             var host = ServiceHost(
                 name: flow.name.displayName, binding: flow.http, checks: [brokerCheck], registry: registry,
                 version: Self.version)
