@@ -1,3 +1,4 @@
+import FlowKit
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -106,6 +107,18 @@ import Testing
         throttle.recordSuccess(address: "10.0.0.2")
         throttle.recordFailure(address: "10.0.0.2")
         #expect(throttle.retryAfter(address: "10.0.0.2") == nil)
+    }
+
+    /// The throttle counts per connection address, which comes from the request context the
+    /// services run with (FlowKit's): over a real connection it is the peer's address, not the
+    /// "unknown" that every route test without one shares.
+    @Test func theThrottleSeesTheConnectionsAddressThroughTheServicesContext() async throws {
+        let router = Router(context: ServiceRequestContext.self)
+        router.get("address") { _, context in ConsoleRoutes.clientAddress(context) }
+        try await Application(router: router).test(.live) { client in
+            let response = try await client.execute(uri: "/address", method: .get)
+            #expect(String(buffer: response.body) == "127.0.0.1")
+        }
     }
 
     /// The sixth try within the minute is answered 429 with `Retry-After`, the right token
